@@ -1,0 +1,492 @@
+package dev.kindbuild.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.async.ResultCallback;
+import com.github.dockerjava.api.command.BuildImageResultCallback;
+import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.command.InspectImageResponse;
+import com.github.dockerjava.api.command.PullImageResultCallback;
+import com.github.dockerjava.api.exception.DockerException;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.Bind;
+import com.github.dockerjava.api.model.BuildResponseItem;
+import com.github.dockerjava.api.model.Capability;
+import com.github.dockerjava.api.model.Container;
+import com.github.dockerjava.api.model.Frame;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.Image;
+import com.github.dockerjava.api.model.Info;
+import com.github.dockerjava.api.model.StreamType;
+import com.github.dockerjava.api.model.Volume;
+import com.github.dockerjava.core.DefaultDockerClientConfig;
+import com.github.dockerjava.core.DockerClientImpl;
+import com.github.dockerjava.transport.DockerHttpClient;
+import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
+import dev.kindbuild.UserError;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The one place kind-build talks to a Docker engine. Wraps docker-java and, where docker-java 3.7.1 is broken or
+ * lacks a parameter (image import, commit with changes), sends the engine API request directly.
+ */
+public final class DockerEngine implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final String host;
+    private final DockerHttpClient http;
+    private final DockerClient client;
+
+    private DockerEngine(String host, DockerHttpClient http, DockerClient client) {
+        this.host = host;
+        this.http = http;
+        this.client = client;
+    }
+
+    /** Connects to DOCKER_HOST (default the local socket) and checks the engine answers. */
+    public static DockerEngine connect() {
+        DefaultDockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder().build();
+        String host = config.getDockerHost().toString();
+        DockerHttpClient http = new ZerodepDockerHttpClient.Builder()
+                .dockerHost(config.getDockerHost())
+                .sslConfig(config.getSSLConfig())
+                .connectionTimeout(Duration.ofSeconds(5))
+                .build();
+        DockerEngine engine = new DockerEngine(host, http, DockerClientImpl.getInstance(config, http));
+        try {
+            engine.client.pingCmd().exec();
+        } catch (RuntimeException e) {
+            engine.close();
+            throw new UserError("cannot reach a Docker engine at " + host + " (" + rootMessage(e)
+                    + "): start one with scripts/start-engine, or set DOCKER_HOST to a running engine");
+        }
+        return engine;
+    }
+
+    public String host() {
+        return host;
+    }
+
+    /** Engine facts the tool decides on. */
+    public record EngineFacts(String serverVersion, String architecture, int cgroupVersion, String os) {}
+
+    public EngineFacts facts() {
+        Info info = client.infoCmd().exec();
+        Object cgroup = info.getRawValues().get("CgroupVersion");
+        int cgroupVersion = cgroup == null ? 1 : Integer.parseInt(cgroup.toString());
+        return new EngineFacts(info.getServerVersion(), normalizeArch(info.getArchitecture()), cgroupVersion,
+                info.getOperatingSystem());
+    }
+
+    /** Maps kernel machine names (x86_64, aarch64) to Go/OCI architecture names. */
+    public static String normalizeArch(String machine) {
+        if (machine == null) {
+            return "amd64";
+        }
+        return switch (machine) {
+            case "x86_64", "amd64" -> "amd64";
+            case "aarch64", "arm64" -> "arm64";
+            default -> machine;
+        };
+    }
+
+    // ---- images ----
+
+    public Optional<ImageInfo> inspectImage(String ref) {
+        try {
+            InspectImageResponse r = client.inspectImageCmd(ref).exec();
+            var config = r.getConfig();
+            String stopSignal = null;
+            List<String> entrypoint = null;
+            List<String> env = null;
+            Map<String, String> labels = null;
+            if (config != null) {
+                entrypoint = config.getEntrypoint() == null ? null : List.of(config.getEntrypoint());
+                env = config.getEnv() == null ? null : List.of(config.getEnv());
+                labels = config.getLabels();
+                // docker-java's ContainerConfig has no stop signal; read it from the raw inspect document.
+                stopSignal = rawImageField(ref, "StopSignal");
+            }
+            return Optional.of(new ImageInfo(r.getId(), r.getRepoTags(), r.getArch(), entrypoint, env, stopSignal,
+                    labels, r.getSize() == null ? 0 : r.getSize()));
+        } catch (NotFoundException e) {
+            return Optional.empty();
+        }
+    }
+
+    private String rawImageField(String ref, String field) {
+        JsonNode doc = requestJson("GET", "/images/" + encodePath(ref) + "/json", null, null);
+        JsonNode value = doc.path("Config").path(field);
+        return value.isMissingNode() || value.isNull() ? null : value.asText();
+    }
+
+    /** Image IDs carrying label {@code key=value}. */
+    public List<String> imagesWithLabel(String key, String value) {
+        List<String> ids = new ArrayList<>();
+        for (Image image : client.listImagesCmd().withLabelFilter(Map.of(key, value)).exec()) {
+            ids.add(image.getId());
+        }
+        return ids;
+    }
+
+    public void tag(String imageId, String repoTag) {
+        ImageName name = ImageName.parse(repoTag);
+        client.tagImageCmd(imageId, name.repository(), name.tag()).withForce(true).exec();
+    }
+
+    public void removeImage(String ref) {
+        try {
+            client.removeImageCmd(ref).withForce(true).exec();
+        } catch (NotFoundException ignored) {
+            // already gone
+        }
+    }
+
+    /**
+     * Tries to pull {@code ref} for {@code platform} (e.g. linux/amd64). Returns false, with the reason sent to
+     * {@code why}, when the engine cannot: offline, unknown name, no such platform.
+     */
+    public boolean tryPull(String ref, String platform, Duration timeout, Consumer<String> why) {
+        ImageName name = ImageName.parse(ref);
+        try {
+            boolean done = client.pullImageCmd(name.repository()).withTag(name.tag()).withPlatform(platform)
+                    .exec(new PullImageResultCallback())
+                    .awaitCompletion(timeout.toSeconds(), TimeUnit.SECONDS);
+            if (!done) {
+                why.accept("pull of " + ref + " timed out after " + timeout.toSeconds() + "s");
+            }
+            return done && inspectImage(ref).isPresent();
+        } catch (DockerException e) {
+            why.accept(rootMessage(e));
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UserError("interrupted while pulling " + ref);
+        }
+    }
+
+    /** Imports a root filesystem tarball as an image (docker import); returns the image ID. */
+    public String importRootfs(InputStream rootfsTar, String repoTag, List<String> changes) {
+        ImageName name = ImageName.parse(repoTag);
+        StringBuilder path = new StringBuilder("/images/create?fromSrc=-&repo=").append(encode(name.repository()))
+                .append("&tag=").append(encode(name.tag()));
+        for (String change : changes) {
+            path.append("&changes=").append(encode(change));
+        }
+        // docker-java 3.7.1 JSON-encodes the stream in createImageCmd; send the tar ourselves.
+        requestText("POST", path.toString(), "application/x-tar", rootfsTar);
+        return inspectImage(repoTag).orElseThrow(() -> new IllegalStateException("import of " + repoTag + " left no image")).id();
+    }
+
+    /**
+     * Builds an image from a context tarball (the legacy builder). Output lines go to {@code log}.
+     * Returns the image ID; a failed RUN step becomes a one-line error naming the step.
+     */
+    public String build(InputStream contextTar, Map<String, String> buildArgs, Map<String, String> labels,
+            String repoTag, Consumer<String> log) {
+        var cmd = client.buildImageCmd(contextTar).withTags(java.util.Set.of(repoTag)).withLabels(labels)
+                .withRemove(true).withForcerm(true).withPull(false);
+        buildArgs.forEach(cmd::withBuildArg);
+        StringBuilder lastLines = new StringBuilder();
+        BuildImageResultCallback callback = new BuildImageResultCallback() {
+            @Override
+            public void onNext(BuildResponseItem item) {
+                if (item.getStream() != null) {
+                    for (String line : item.getStream().split("\n")) {
+                        if (!line.isBlank()) {
+                            log.accept(line.stripTrailing());
+                            if (lastLines.length() > 4000) {
+                                lastLines.delete(0, lastLines.length() - 2000);
+                            }
+                            lastLines.append(line.strip()).append('\n');
+                        }
+                    }
+                }
+                super.onNext(item);
+            }
+        };
+        try {
+            return cmd.exec(callback).awaitImageId();
+        } catch (DockerException e) {
+            String tail = lastLines.toString().strip();
+            String lastLine = tail.isEmpty() ? "" : tail.substring(tail.lastIndexOf('\n') + 1);
+            throw new UserError("image build failed: " + rootMessage(e)
+                    + (lastLine.isEmpty() ? "" : " (last output: " + lastLine + ")") + "; run with -v for the full log");
+        }
+    }
+
+    public InputStream save(String ref) {
+        return client.saveImageCmd(ref).exec();
+    }
+
+    public void load(InputStream dockerArchive) {
+        client.loadImageCmd(dockerArchive).exec();
+    }
+
+    /** Commits a container as an image, applying Dockerfile-style {@code changes} (ENTRYPOINT, ENV, LABEL…). */
+    public String commit(String containerId, String repoTag, List<String> changes) {
+        ImageName name = ImageName.parse(repoTag);
+        StringBuilder path = new StringBuilder("/commit?container=").append(encode(containerId))
+                .append("&repo=").append(encode(name.repository())).append("&tag=").append(encode(name.tag()))
+                .append("&pause=true");
+        for (String change : changes) {
+            path.append("&changes=").append(encode(change));
+        }
+        // docker-java's commitCmd cannot set the entrypoint or pass changes.
+        JsonNode reply = requestJson("POST", path.toString(), "application/json",
+                new java.io.ByteArrayInputStream("{}".getBytes(StandardCharsets.UTF_8)));
+        return reply.path("Id").asText();
+    }
+
+    // ---- containers ----
+
+    /** Creates a container, always adding kind-build's owner label; returns its ID. */
+    public String create(ContainerSpec spec) {
+        HostConfig host = HostConfig.newHostConfig()
+                .withPrivileged(spec.privileged())
+                .withSecurityOpts(spec.securityOpts())
+                .withTmpFs(spec.tmpfs().isEmpty() ? null : spec.tmpfs())
+                .withInit(false);
+        if (!spec.capAdd().isEmpty()) {
+            host.withCapAdd(spec.capAdd().stream().map(Capability::valueOf).toArray(Capability[]::new));
+        }
+        if (!spec.capDrop().isEmpty()) {
+            host.withCapDrop(spec.capDrop().stream().map(Capability::valueOf).toArray(Capability[]::new));
+        }
+        if (!spec.binds().isEmpty()) {
+            host.withBinds(spec.binds().stream().map(Bind::parse).toList());
+        }
+        if (spec.cgroupns() != null) {
+            host.withCgroupnsMode(spec.cgroupns());
+        }
+        if (spec.networkMode() != null) {
+            host.withNetworkMode(spec.networkMode());
+        }
+        Map<String, String> labels = new HashMap<>(spec.labels());
+        labels.put(Labels.OWNER, Labels.OWNER_VALUE);
+        CreateContainerCmd cmd = client.createContainerCmd(spec.image())
+                .withName(spec.name())
+                .withLabels(labels)
+                .withEnv(spec.env())
+                .withTty(spec.tty())
+                .withHostConfig(host);
+        if (!spec.entrypoint().isEmpty()) {
+            cmd.withEntrypoint(spec.entrypoint());
+        }
+        if (!spec.cmd().isEmpty()) {
+            cmd.withCmd(spec.cmd());
+        }
+        if (!spec.volumes().isEmpty()) {
+            cmd.withVolumes(spec.volumes().stream().map(Volume::new).toList());
+        }
+        if (spec.hostname() != null) {
+            cmd.withHostName(spec.hostname());
+        }
+        return cmd.exec().getId();
+    }
+
+    public void start(String containerId) {
+        client.startContainerCmd(containerId).exec();
+    }
+
+    /** Removes a container and its anonymous volumes; a missing container is fine. */
+    public void remove(String containerId) {
+        try {
+            client.removeContainerCmd(containerId).withForce(true).withRemoveVolumes(true).exec();
+        } catch (NotFoundException ignored) {
+            // already gone
+        }
+    }
+
+    public boolean isRunning(String containerId) {
+        try {
+            Boolean running = client.inspectContainerCmd(containerId).exec().getState().getRunning();
+            return Boolean.TRUE.equals(running);
+        } catch (NotFoundException e) {
+            return false;
+        }
+    }
+
+    /** The container's exit code, or null while it runs. */
+    public Long exitCode(String containerId) {
+        var state = client.inspectContainerCmd(containerId).exec().getState();
+        return Boolean.TRUE.equals(state.getRunning()) ? null : state.getExitCodeLong();
+    }
+
+    /** Container IDs (running or not) with label {@code key=value}. */
+    public List<String> containersWithLabel(String key, String value) {
+        List<String> ids = new ArrayList<>();
+        for (Container c : client.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(key, value)).exec()) {
+            ids.add(c.getId());
+        }
+        return ids;
+    }
+
+    /** The container's log so far (stdout and stderr together). */
+    public String logs(String containerId) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            client.logContainerCmd(containerId).withStdOut(true).withStdErr(true).withTailAll()
+                    .exec(new ResultCallback.Adapter<Frame>() {
+                        @Override
+                        public void onNext(Frame frame) {
+                            out.writeBytes(frame.getPayload());
+                        }
+                    }).awaitCompletion(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    /** Runs a command in a running container and collects its output. */
+    public ExecResult exec(String containerId, List<String> command) {
+        return exec(containerId, command, null, Duration.ofMinutes(10));
+    }
+
+    /** Runs a command with {@code stdin} fed to it (may be null), as root with full privileges, within {@code timeout}. */
+    public ExecResult exec(String containerId, List<String> command, InputStream stdin, Duration timeout) {
+        String execId = client.execCreateCmd(containerId)
+                .withCmd(command.toArray(String[]::new))
+                .withAttachStdout(true).withAttachStderr(true).withAttachStdin(stdin != null)
+                .withPrivileged(true).withUser("root")
+                .exec().getId();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        var start = client.execStartCmd(execId).withDetach(false);
+        if (stdin != null) {
+            start.withStdIn(stdin);
+        }
+        try {
+            boolean finished = start.exec(new ResultCallback.Adapter<Frame>() {
+                @Override
+                public void onNext(Frame frame) {
+                    (frame.getStreamType() == StreamType.STDERR ? err : out).writeBytes(frame.getPayload());
+                }
+            }).awaitCompletion(timeout.toSeconds(), TimeUnit.SECONDS);
+            if (!finished) {
+                throw new UserError("command timed out after " + timeout.toSeconds() + "s in container: " + String.join(" ", command));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UserError("interrupted while running: " + String.join(" ", command));
+        }
+        Long code = client.inspectExecCmd(execId).exec().getExitCodeLong();
+        return new ExecResult(code == null ? -1 : code.intValue(), out.toString(StandardCharsets.UTF_8),
+                err.toString(StandardCharsets.UTF_8));
+    }
+
+    /** Runs a command and fails with its last error line when it exits non-zero; returns stdout. */
+    public String execOk(String containerId, List<String> command) {
+        ExecResult r = exec(containerId, command);
+        if (!r.ok()) {
+            throw new IllegalStateException("`" + String.join(" ", command) + "` exited " + r.exitCode() + ": " + r.lastErrorLine());
+        }
+        return r.stdout();
+    }
+
+    /** Extracts a tar stream into the container at {@code path} (which must exist and must not be a tmpfs). */
+    public void copyIn(String containerId, InputStream tar, String path) {
+        client.copyArchiveToContainerCmd(containerId).withTarInputStream(tar).withRemotePath(path)
+                .withNoOverwriteDirNonDir(false).exec();
+    }
+
+    /** A tar stream of {@code path} in the container; the caller closes it. */
+    public InputStream copyOut(String containerId, String path) {
+        return client.copyArchiveFromContainerCmd(containerId, path).exec();
+    }
+
+    @Override
+    public void close() {
+        try {
+            client.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    // ---- raw engine API ----
+
+    private JsonNode requestJson(String method, String path, String contentType, InputStream body) {
+        String text = requestText(method, path, contentType, body);
+        try {
+            return text.isBlank() ? JSON.createObjectNode() : JSON.readTree(text);
+        } catch (IOException e) {
+            throw new UncheckedIOException("engine sent invalid JSON for " + path, e);
+        }
+    }
+
+    private String requestText(String method, String path, String contentType, InputStream body) {
+        var builder = DockerHttpClient.Request.builder()
+                .method(DockerHttpClient.Request.Method.valueOf(method))
+                .path(path);
+        if (contentType != null) {
+            builder.putHeader("Content-Type", contentType);
+        }
+        if (body != null) {
+            builder.body(body);
+        }
+        try (DockerHttpClient.Response response = http.execute(builder.build())) {
+            String text = new String(response.getBody().readAllBytes(), StandardCharsets.UTF_8);
+            if (response.getStatusCode() >= 300) {
+                throw new IllegalStateException("engine answered " + response.getStatusCode() + " to " + method + " "
+                        + path.replaceAll("\\?.*", "") + ": " + errorMessage(text));
+            }
+            // Streaming endpoints (import) report failures inside a 200 reply.
+            int err = text.indexOf("\"error\"");
+            if (err >= 0) {
+                throw new IllegalStateException("engine failed " + method + " " + path.replaceAll("\\?.*", "") + ": " + errorMessage(text.substring(text.lastIndexOf('{', err))));
+            }
+            return text;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String errorMessage(String text) {
+        try {
+            JsonNode node = JSON.readTree(text);
+            if (node.hasNonNull("message")) {
+                return node.get("message").asText();
+            }
+            if (node.hasNonNull("error")) {
+                return node.get("error").asText();
+            }
+        } catch (IOException notJson) {
+            // fall through to the raw text
+        }
+        return text.strip();
+    }
+
+    private static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    private static String encodePath(String ref) {
+        return encode(ref).replace("%2F", "/").replace("%3A", ":");
+    }
+
+    /** The innermost message of an exception chain, for one-line errors. */
+    public static String rootMessage(Throwable t) {
+        Throwable cur = t;
+        while (cur.getCause() != null && cur.getCause() != cur) {
+            cur = cur.getCause();
+        }
+        String msg = cur.getMessage() == null ? cur.getClass().getSimpleName() : cur.getMessage();
+        return msg.strip().replace('\n', ' ');
+    }
+}

@@ -1,0 +1,59 @@
+package dev.kindbuild.progress;
+
+import java.time.Duration;
+import java.util.concurrent.Callable;
+
+/** Receives build events. Every long-running piece of kind-build reports through one of these. */
+@FunctionalInterface
+public interface Progress {
+
+    void emit(BuildEvent event);
+
+    /** A sink that drops everything; for tests and library use. */
+    Progress SILENT = event -> {};
+
+    default void notice(String line) {
+        emit(new BuildEvent.Notice(line));
+    }
+
+    default void detail(String line) {
+        emit(new BuildEvent.Detail(line));
+    }
+
+    default void bytes(String what, long done, long total) {
+        emit(new BuildEvent.Bytes(what, done, total));
+    }
+
+    /** Runs one named step, reporting start, success (with duration) or failure. */
+    default <T> T step(String name, Callable<T> work) {
+        return step(name, work, result -> "");
+    }
+
+    /** As {@link #step(String, Callable)}, with a note derived from the result shown after the step name. */
+    default <T> T step(String name, Callable<T> work, java.util.function.Function<T, String> note) {
+        emit(new BuildEvent.StepStarted(name));
+        long start = System.nanoTime();
+        try {
+            T result = work.call();
+            emit(new BuildEvent.StepSucceeded(name, Duration.ofNanos(System.nanoTime() - start), note.apply(result)));
+            return result;
+        } catch (Exception | Error e) {
+            String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            emit(new BuildEvent.StepFailed(name, Duration.ofNanos(System.nanoTime() - start), reason));
+            throw StepException.wrap(e);
+        }
+    }
+
+    /** A step with no result. */
+    default void run(String name, StepAction work) {
+        step(name, () -> {
+            work.run();
+            return null;
+        });
+    }
+
+    @FunctionalInterface
+    interface StepAction {
+        void run() throws Exception;
+    }
+}
