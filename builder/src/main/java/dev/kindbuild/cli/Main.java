@@ -1,2 +1,73 @@
 package dev.kindbuild.cli;
-public final class Main { public static void main(String[] a) {} }
+
+import dev.kindbuild.UserError;
+import java.io.PrintWriter;
+import picocli.AutoComplete;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point: `kind-build <command>`. Errors the user can fix become one line on stderr and a non-zero exit. */
+@Command(name = "kind-build",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionCommand.Provider.class,
+        description = "Builds the base and node images that kind boots as Kubernetes nodes.",
+        subcommands = {
+                BaseImageCommand.class,
+                NodeImageCommand.class,
+                VerifyCommand.class,
+                VersionCommand.class,
+                CleanupCommand.class,
+                SampleCommand.class,
+                AutoComplete.GenerateCompletion.class,
+        })
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs the CLI and returns the exit code (tests call this instead of main). */
+    public static int execute(String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.getSubcommands().get("generate-completion").getCommandSpec().usageMessage().hidden(true);
+        cli.setParameterExceptionHandler((ex, a) -> {
+            PrintWriter err = ex.getCommandLine().getErr();
+            err.println("ERROR: " + ex.getMessage() + " (see `" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help`)");
+            return 2;
+        });
+        cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            PrintWriter err = commandLine.getErr();
+            UserError user = findUserError(ex);
+            if (user != null) {
+                err.println("ERROR: " + user.getMessage());
+                return user.exitCode();
+            }
+            err.println("ERROR: " + ex.getClass().getSimpleName() + ": " + ex.getMessage()
+                    + " (this is a kind-build bug; rerun with -v for the stack trace)");
+            if (Verbosity.isVerbose()) {
+                ex.printStackTrace(err);
+            }
+            return 70;
+        });
+        return cli.execute(args);
+    }
+
+    private static UserError findUserError(Throwable t) {
+        for (Throwable cur = t; cur != null; cur = cur.getCause()) {
+            if (cur instanceof UserError u) {
+                return u;
+            }
+            if (cur.getCause() == cur) {
+                break;
+            }
+        }
+        return null;
+    }
+}

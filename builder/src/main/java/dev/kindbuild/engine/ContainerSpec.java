@@ -23,6 +23,7 @@ import java.util.Map;
  * @param cgroupns      "private", "host" or null for the engine default
  * @param networkMode   null for the default bridge, "none" for no network
  * @param hostname      hostname, or null
+ * @param devices       host devices to pass in (host path, same path inside)
  */
 public record ContainerSpec(
         String name,
@@ -41,7 +42,8 @@ public record ContainerSpec(
         List<String> binds,
         String cgroupns,
         String networkMode,
-        String hostname) {
+        String hostname,
+        List<String> devices) {
 
     public ContainerSpec {
         entrypoint = List.copyOf(entrypoint);
@@ -54,6 +56,7 @@ public record ContainerSpec(
         tmpfs = Map.copyOf(tmpfs);
         volumes = List.copyOf(volumes);
         binds = List.copyOf(binds);
+        devices = List.copyOf(devices);
     }
 
     public static Builder builder(String name, String image) {
@@ -79,6 +82,7 @@ public record ContainerSpec(
         private String cgroupns;
         private String networkMode;
         private String hostname;
+        private List<String> devices = List.of();
 
         private Builder(String name, String image) {
             this.name = name;
@@ -100,10 +104,11 @@ public record ContainerSpec(
         public Builder cgroupns(String value) { cgroupns = value; return this; }
         public Builder networkMode(String value) { networkMode = value; return this; }
         public Builder hostname(String value) { hostname = value; return this; }
+        public Builder devices(String... value) { devices = List.of(value); return this; }
 
         public ContainerSpec build() {
             return new ContainerSpec(name, image, entrypoint, cmd, labels, env, tty, privileged, capAdd, capDrop,
-                    securityOpts, tmpfs, volumes, binds, cgroupns, networkMode, hostname);
+                    securityOpts, tmpfs, volumes, binds, cgroupns, networkMode, hostname, devices);
         }
     }
 }

@@ -14,6 +14,7 @@ import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.BuildResponseItem;
 import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.Container;
+import com.github.dockerjava.api.model.Device;
 import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.Image;
@@ -194,12 +195,12 @@ public final class DockerEngine implements AutoCloseable {
 
     /**
      * Builds an image from a context tarball (the legacy builder). Output lines go to {@code log}.
-     * Returns the image ID; a failed RUN step becomes a one-line error naming the step.
+     * {@code noCache} rebuilds every step (fresh packages). Returns the image ID; a failure becomes one line.
      */
     public String build(InputStream contextTar, Map<String, String> buildArgs, Map<String, String> labels,
-            String repoTag, Consumer<String> log) {
+            String repoTag, boolean noCache, Consumer<String> log) {
         var cmd = client.buildImageCmd(contextTar).withTags(java.util.Set.of(repoTag)).withLabels(labels)
-                .withRemove(true).withForcerm(true).withPull(false);
+                .withRemove(true).withForcerm(true).withPull(false).withNoCache(noCache);
         buildArgs.forEach(cmd::withBuildArg);
         StringBuilder lastLines = new StringBuilder();
         BuildImageResultCallback callback = new BuildImageResultCallback() {
@@ -220,7 +221,8 @@ public final class DockerEngine implements AutoCloseable {
             }
         };
         try {
-            return cmd.exec(callback).awaitImageId();
+            cmd.exec(callback).awaitImageId();
+            return inspectImage(repoTag).orElseThrow(() -> new IllegalStateException("build left no image " + repoTag)).id();
         } catch (DockerException e) {
             String tail = lastLines.toString().strip();
             String lastLine = tail.isEmpty() ? "" : tail.substring(tail.lastIndexOf('\n') + 1);
@@ -269,6 +271,9 @@ public final class DockerEngine implements AutoCloseable {
         }
         if (!spec.binds().isEmpty()) {
             host.withBinds(spec.binds().stream().map(Bind::parse).toList());
+        }
+        if (!spec.devices().isEmpty()) {
+            host.withDevices(spec.devices().stream().map(d -> new Device("rwm", d, d)).toList());
         }
         if (spec.cgroupns() != null) {
             host.withCgroupnsMode(spec.cgroupns());
@@ -336,6 +341,16 @@ public final class DockerEngine implements AutoCloseable {
         return ids;
     }
 
+    /** The labels of a container (empty when it is gone). */
+    public Map<String, String> containerLabels(String containerId) {
+        try {
+            Map<String, String> labels = client.inspectContainerCmd(containerId).exec().getConfig().getLabels();
+            return labels == null ? Map.of() : labels;
+        } catch (NotFoundException e) {
+            return Map.of();
+        }
+    }
+
     /** The container's log so far (stdout and stderr together). */
     public String logs(String containerId) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -358,12 +373,15 @@ public final class DockerEngine implements AutoCloseable {
         return exec(containerId, command, null, Duration.ofMinutes(10));
     }
 
-    /** Runs a command with {@code stdin} fed to it (may be null), as root with full privileges, within {@code timeout}. */
+    /**
+     * Runs a command with {@code stdin} fed to it (may be null) as root, within {@code timeout}. Not privileged:
+     * engines that refuse --privileged refuse privileged execs too, and the container's own capabilities suffice.
+     */
     public ExecResult exec(String containerId, List<String> command, InputStream stdin, Duration timeout) {
         String execId = client.execCreateCmd(containerId)
                 .withCmd(command.toArray(String[]::new))
                 .withAttachStdout(true).withAttachStderr(true).withAttachStdin(stdin != null)
-                .withPrivileged(true).withUser("root")
+                .withUser("root")
                 .exec().getId();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -403,6 +421,22 @@ public final class DockerEngine implements AutoCloseable {
     public void copyIn(String containerId, InputStream tar, String path) {
         client.copyArchiveToContainerCmd(containerId).withTarInputStream(tar).withRemotePath(path)
                 .withNoOverwriteDirNonDir(false).exec();
+    }
+
+    /**
+     * Places files in the container (parents created, root-owned, modes as given). Existing directories keep their
+     * modes. Not for tmpfs mounts: the engine silently drops files copied there.
+     */
+    public void copyFiles(String containerId, List<ContainerFile> files) {
+        java.util.concurrent.atomic.AtomicReference<IOException> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        try (InputStream tar = ContainerFileTar.stream(files, failure)) {
+            copyIn(containerId, tar, "/");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        if (failure.get() != null) {
+            throw new UncheckedIOException("copying files into the container failed", failure.get());
+        }
     }
 
     /** A tar stream of {@code path} in the container; the caller closes it. */
@@ -487,6 +521,11 @@ public final class DockerEngine implements AutoCloseable {
             cur = cur.getCause();
         }
         String msg = cur.getMessage() == null ? cur.getClass().getSimpleName() : cur.getMessage();
+        // docker-java reports engine errors as "Status 500: {"message":"…"}"; keep just the message.
+        int brace = msg.indexOf('{');
+        if (msg.startsWith("Status ") && brace > 0) {
+            msg = errorMessage(msg.substring(brace));
+        }
         return msg.strip().replace('\n', ' ');
     }
 }

@@ -1,0 +1,81 @@
+package dev.kindbuild.base;
+
+import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.engine.ImageInfo;
+import dev.kindbuild.engine.Labels;
+import dev.kindbuild.engine.NodeMode;
+import dev.kindbuild.progress.Progress;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * `kind-build base-image`: a short, linear list of steps. The recipe's hash names the image, so an unchanged recipe
+ * is found again by its label and reused instead of rebuilt.
+ */
+public final class BaseImageBuild {
+    private final DockerEngine engine;
+    private final Progress progress;
+
+    public BaseImageBuild(DockerEngine engine, Progress progress) {
+        this.engine = engine;
+        this.progress = progress;
+    }
+
+    public BaseImageResult run(BaseImageRequest request) {
+        checkArchitecture(request.arch());
+        BaseRecipe recipe = BaseRecipe.bundled(request.fromImage(), request.arch());
+
+        Optional<BaseImageResult> reused = request.force() ? Optional.empty() : reuse(recipe, request);
+        if (reused.isPresent()) {
+            return withBootCheck(reused.get(), request);
+        }
+        String tag = request.image().orElseGet(() -> recipe.defaultTag(BaseRecipe.today()));
+        FromImage from = progress.step("Ensuring FROM image", () -> ResolveFromImage.run(engine, request, progress), FromImage::note);
+        String id = progress.step("Building base image " + tag, () -> BuildBaseImage.run(engine, recipe, from, tag, request.force(), progress),
+                built -> shortId(built));
+        return withBootCheck(new BaseImageResult(tag, id, recipe.hash(), false, Optional.of(from), Optional.empty()), request);
+    }
+
+    private Optional<BaseImageResult> reuse(BaseRecipe recipe, BaseImageRequest request) {
+        List<String> ids = engine.imagesWithLabel(Labels.RECIPE_HASH, recipe.hash());
+        if (ids.isEmpty()) {
+            return Optional.empty();
+        }
+        String id = ids.get(0);
+        ImageInfo info = engine.inspectImage(id).orElseThrow();
+        // Keep the tag of the original build (its date), so the same recipe keeps the same default name.
+        String built = info.labels().getOrDefault("dev.kind-build.built", "");
+        String tag = request.image().orElseGet(() -> built.isEmpty()
+                ? recipe.defaultTag(BaseRecipe.today())
+                : BaseRecipe.DEFAULT_REPOSITORY + ":" + built);
+        progress.run("Reusing base image " + tag + " (recipe unchanged; --force rebuilds)", () -> {
+            if (!info.repoTags().contains(tag)) {
+                engine.tag(id, tag);
+            }
+        });
+        return Optional.of(new BaseImageResult(tag, id, recipe.hash(), true, Optional.empty(), Optional.empty()));
+    }
+
+    private BaseImageResult withBootCheck(BaseImageResult result, BaseImageRequest request) {
+        if (!request.check()) {
+            return result;
+        }
+        NodeMode mode = BootCheck.run(engine, result.image(), progress);
+        return new BaseImageResult(result.image(), result.imageId(), result.recipeHash(), result.reused(), result.from(), Optional.of(mode));
+    }
+
+    /** Building for another architecture would need emulation; say so instead of producing a mislabeled image. */
+    private void checkArchitecture(String arch) {
+        String engineArch = engine.facts().architecture();
+        if (!engineArch.equals(arch) && !EmulationCheck.canRun(arch)) {
+            throw new dev.kindbuild.UserError("cannot build a " + arch + " base image on this " + engineArch
+                    + " engine: its RUN steps need a " + arch + " machine or binfmt emulation (none is registered); run on a "
+                    + arch + " host, or register qemu-user-static");
+        }
+    }
+
+    static String shortId(String id) {
+        String hex = id.startsWith("sha256:") ? id.substring(7) : id;
+        return hex.substring(0, Math.min(12, hex.length()));
+    }
+}

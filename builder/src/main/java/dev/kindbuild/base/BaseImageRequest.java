@@ -1,0 +1,47 @@
+package dev.kindbuild.base;
+
+import dev.kindbuild.UserError;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What `kind-build base-image` was asked to do.
+ *
+ * @param image        the tag to give the image, or empty for kindest/base:v&lt;date&gt;-&lt;recipe hash&gt;
+ * @param fromImage    the Debian image the recipe starts from
+ * @param arch         amd64 or arm64
+ * @param debianMirror where mmdebstrap fetches packages when the FROM image cannot be pulled
+ * @param force        rebuild even when an image of the same recipe exists
+ * @param check        boot the image afterwards and check systemd and containerd
+ */
+public record BaseImageRequest(
+        Optional<String> image,
+        String fromImage,
+        String arch,
+        String debianMirror,
+        boolean force,
+        boolean check) {
+
+    public static final String DEFAULT_FROM = "debian:bookworm-slim";
+    public static final String DEFAULT_MIRROR = "http://deb.debian.org/debian";
+    public static final List<String> ARCHES = List.of("amd64", "arm64");
+
+    public BaseImageRequest {
+        checkArch(arch);
+        if (fromImage == null || fromImage.isBlank()) {
+            throw new UserError("--from needs an image reference, e.g. " + DEFAULT_FROM);
+        }
+        image.ifPresent(name -> {
+            if (!name.matches("[a-z0-9]+([._/:@-][a-zA-Z0-9_.-]+)*")) {
+                throw new UserError("invalid --image '" + name + "': use a reference like registry.example/kindest/base:v1");
+            }
+        });
+    }
+
+    /** Fails with one line unless {@code arch} is one kind-build builds for. */
+    public static void checkArch(String arch) {
+        if (!ARCHES.contains(arch)) {
+            throw new UserError("unknown --arch '" + arch + "': use one of " + String.join(", ", ARCHES));
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package dev.kindbuild.base;
+
+import dev.kindbuild.recipe.RecipeTree;
+import java.io.InputStream;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+
+/** The base-image recipe (Dockerfile and the files it adds) and its identity for a given set of build inputs. */
+public final class BaseRecipe {
+    public static final String DEFAULT_REPOSITORY = "kindest/base";
+
+    private final RecipeTree tree;
+    private final String hash;
+
+    private BaseRecipe(RecipeTree tree, String hash) {
+        this.tree = tree;
+        this.hash = hash;
+    }
+
+    /** The bundled recipe, identified together with the FROM reference and the architecture. */
+    public static BaseRecipe bundled(String fromImage, String arch) {
+        RecipeTree tree = RecipeTree.load("base-image");
+        return new BaseRecipe(tree, tree.sha256(List.of("from=" + fromImage, "arch=" + arch)));
+    }
+
+    static BaseRecipe of(RecipeTree tree, String fromImage, String arch) {
+        return new BaseRecipe(tree, tree.sha256(List.of("from=" + fromImage, "arch=" + arch)));
+    }
+
+    /** Full SHA-256 of recipe files plus inputs. */
+    public String hash() {
+        return hash;
+    }
+
+    /** kind's tag scheme, v&lt;YYYYMMDD&gt;-&lt;short hash&gt;, with the hash of the recipe instead of a git commit. */
+    public String defaultTag(LocalDate day) {
+        return DEFAULT_REPOSITORY + ":v" + day.format(DateTimeFormatter.BASIC_ISO_DATE) + "-" + hash.substring(0, 8);
+    }
+
+    public static LocalDate today() {
+        return LocalDate.now(ZoneOffset.UTC);
+    }
+
+    /** The build context: the recipe folder as a tar stream. */
+    public InputStream context() {
+        return tree.tarStream("");
+    }
+
+    public RecipeTree tree() {
+        return tree;
+    }
+}

@@ -1,0 +1,27 @@
+package dev.kindbuild.base;
+
+import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.engine.Labels;
+import dev.kindbuild.progress.Progress;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Map;
+
+/** Step: build the recipe on the FROM image with the engine's builder and tag the result. */
+final class BuildBaseImage {
+    private BuildBaseImage() {}
+
+    static String run(DockerEngine engine, BaseRecipe recipe, FromImage from, String tag, boolean noCache, Progress progress) {
+        Map<String, String> labels = Map.of(
+                Labels.OWNER, Labels.OWNER_VALUE,
+                Labels.RECIPE_HASH, recipe.hash(),
+                "dev.kind-build.built", tag.substring(tag.lastIndexOf(':') + 1),
+                "dev.kind-build.from", from.ref());
+        try (InputStream context = recipe.context()) {
+            return engine.build(context, Map.of("BASE_IMAGE", from.ref()), labels, tag, noCache, progress::detail);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

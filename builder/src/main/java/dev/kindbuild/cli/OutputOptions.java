@@ -1,0 +1,37 @@
+package dev.kindbuild.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.kindbuild.progress.ConsoleProgress;
+import dev.kindbuild.progress.Progress;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** -v and --json, shared by every command that does long work. Progress goes to stderr; results to stdout. */
+final class OutputOptions {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    @Option(names = {"-v", "--verbose"}, description = "Show detail: engine output, commands run, stack traces.")
+    boolean verbose;
+
+    @Option(names = "--json", description = "Print the result as JSON on stdout (progress stays on stderr).")
+    boolean json;
+
+    Progress progress() {
+        Verbosity.set(verbose);
+        return ConsoleProgress.onStderr(verbose);
+    }
+
+    /** Prints the result: JSON when asked, else the human lines. */
+    void print(Map<String, Object> result, String humanSummary) {
+        if (json) {
+            try {
+                System.out.println(JSON.writeValueAsString(result));
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        } else {
+            System.out.println(humanSummary);
+        }
+    }
+}

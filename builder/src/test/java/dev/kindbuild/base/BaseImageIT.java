@@ -1,0 +1,87 @@
+package dev.kindbuild.base;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.engine.ImageInfo;
+import dev.kindbuild.engine.Labels;
+import dev.kindbuild.engine.NodeMode;
+import dev.kindbuild.testing.RecordingProgress;
+import dev.kindbuild.testing.TestBaseImage;
+import dev.kindbuild.testing.TestEngine;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/** Builds the real base image on the real engine, boots it as kind would, and checks what kind relies on. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class BaseImageIT {
+    private DockerEngine engine;
+
+    @BeforeAll
+    void connect() {
+        engine = TestEngine.connect();
+    }
+
+    @AfterAll
+    void close() {
+        if (engine != null) {
+            engine.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void buildsAnImageWithKindsNodeConfiguration() {
+        RecordingProgress progress = new RecordingProgress();
+        BaseImageResult result = TestBaseImage.get(engine, true, progress);
+        assertFalse(result.reused());
+        assertTrue(result.from().isPresent());
+        if (result.from().get().how().equals("bootstrapped")) {
+            // No registry is reachable here: the output must say the FROM image was bootstrapped.
+            assertTrue(progress.succeeded().stream().anyMatch(s -> s.contains("cannot pull debian:bookworm-slim")
+                    && s.contains("bootstrapped kind-build/debian-bootstrap:bookworm-")), progress.succeeded().toString());
+        }
+
+        ImageInfo info = engine.inspectImage(result.image()).orElseThrow();
+        assertEquals(List.of("/usr/local/bin/entrypoint", "/sbin/init"), info.entrypoint());
+        assertTrue(info.env().contains("container=docker"), info.env().toString());
+        assertEquals("SIGRTMIN+3", info.stopSignal());
+        assertEquals(result.recipeHash(), info.labels().get(Labels.RECIPE_HASH));
+        assertEquals(Labels.OWNER_VALUE, info.labels().get(Labels.OWNER));
+    }
+
+    @Test
+    @Order(2)
+    void bootsWithSystemdAndContainerdAndLeavesNoContainer() {
+        RecordingProgress progress = new RecordingProgress();
+        NodeMode mode = BootCheck.run(engine, TestBaseImage.TAG, progress);
+        assertTrue(progress.notices().stream().anyMatch(n -> n.startsWith("node mode: ")), progress.notices().toString());
+        assertTrue(progress.succeeded().stream().anyMatch(s -> s.startsWith("Checking containerd")));
+        assertTrue(mode == NodeMode.PRIVILEGED || mode == NodeMode.FALLBACK);
+        String pid = Long.toString(ProcessHandle.current().pid());
+        assertTrue(engine.containersWithLabel(Labels.PID, pid).isEmpty(), "boot-check container left behind");
+    }
+
+    @Test
+    @Order(3)
+    void rebuildWithAnUnchangedRecipeReusesTheImage() {
+        RecordingProgress progress = new RecordingProgress();
+        BaseImageResult first = TestBaseImage.get(engine, true, progress);
+        BaseImageRequest again = new BaseImageRequest(Optional.of(TestBaseImage.TAG), BaseImageRequest.DEFAULT_FROM,
+                engine.facts().architecture(), BaseImageRequest.DEFAULT_MIRROR, false, false);
+        BaseImageResult second = new BaseImageBuild(engine, progress).run(again);
+        assertTrue(second.reused());
+        assertEquals(first.imageId(), second.imageId());
+        assertTrue(progress.succeeded().stream().anyMatch(s -> s.startsWith("Reusing base image")));
+    }
+}

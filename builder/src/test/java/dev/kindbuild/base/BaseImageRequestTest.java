@@ -1,0 +1,46 @@
+package dev.kindbuild.base;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kindbuild.UserError;
+import java.time.LocalDate;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class BaseImageRequestTest {
+
+    private static BaseImageRequest request(String image, String from, String arch) {
+        return new BaseImageRequest(Optional.ofNullable(image), from, arch, BaseImageRequest.DEFAULT_MIRROR, false, false);
+    }
+
+    @Test
+    void rejectsUnknownArchWithOneLine() {
+        UserError e = assertThrows(UserError.class, () -> request(null, "debian:bookworm-slim", "x86"));
+        assertEquals("unknown --arch 'x86': use one of amd64, arm64", e.getMessage());
+    }
+
+    @Test
+    void rejectsMalformedImageNames() {
+        UserError e = assertThrows(UserError.class, () -> request("Bad Name", "debian:bookworm-slim", "amd64"));
+        assertTrue(e.getMessage().startsWith("invalid --image 'Bad Name'"));
+        request("127.0.0.1:5000/kindest/base:v1", "debian:bookworm-slim", "arm64");
+    }
+
+    @Test
+    void defaultTagIsDateAndShortRecipeHash() {
+        BaseRecipe recipe = BaseRecipe.bundled("debian:bookworm-slim", "amd64");
+        String tag = recipe.defaultTag(LocalDate.of(2026, 11, 22));
+        assertEquals("kindest/base:v20261122-" + recipe.hash().substring(0, 8), tag);
+    }
+
+    @Test
+    void onlyDebianImagesCanBeBootstrapped() {
+        assertEquals(Optional.of("bookworm"), DebianBootstrap.suiteOf("debian:bookworm-slim"));
+        assertEquals(Optional.of("trixie"), DebianBootstrap.suiteOf("docker.io/library/debian:trixie"));
+        assertEquals(Optional.empty(), DebianBootstrap.suiteOf("ubuntu:24.04"));
+        assertEquals(Optional.empty(), DebianBootstrap.suiteOf("debian:12"));
+        assertEquals("kind-build/debian-bootstrap:bookworm-arm64", DebianBootstrap.localName("bookworm", "arm64"));
+    }
+}
