@@ -1,12 +1,125 @@
 package dev.kindbuild.cli;
 
+import dev.kindbuild.UserError;
+import dev.kindbuild.base.BaseImageRequest;
+import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.image.RegistryAccess;
+import dev.kindbuild.image.RegistryMirrors;
+import dev.kindbuild.kube.KubernetesSource;
+import dev.kindbuild.node.ImageRecord;
+import dev.kindbuild.node.NodeImageBuild;
+import dev.kindbuild.node.NodeImageRequest;
+import dev.kindbuild.node.NodeImageResult;
+import dev.kindbuild.progress.Progress;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
-/** `kind-build node-image`: see dev.kindbuild.node. */
-@Command(name = "node-image", mixinStandardHelpOptions = true, description = "Build a kind node image for a Kubernetes version.")
-final class NodeImageCommand implements java.util.concurrent.Callable<Integer> {
+/** `kind-build node-image`: a node image for one Kubernetes version, with every image a cluster needs baked in. */
+@Command(name = "node-image", mixinStandardHelpOptions = true,
+        description = {"Build a kind node image: Kubernetes binaries in, every image a cluster needs pre-pulled into /kind/images.",
+                "SOURCE is a version (v1.31.2), a release tarball URL or file, a directory with kubeadm/kubelet/kubectl, or a Kubernetes source tree."})
+final class NodeImageCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "SOURCE", description = "Where Kubernetes comes from (detected like kind).")
+    String sourceArg;
+
+    @Option(names = "--k8s-version", paramLabel = "vX.Y.Z", description = "A released Kubernetes version (same as giving it as SOURCE).")
+    String k8sVersion;
+
+    @Option(names = "--type", paramLabel = "TYPE", description = "Force the SOURCE type: release, url, file, dir or source.")
+    String type;
+
+    @Option(names = "--image", paramLabel = "NAME", description = "Tag for the node image (default: kindest/node:<version>).")
+    String image;
+
+    @Option(names = "--base-image", paramLabel = "IMAGE", description = "Base image to build on (default: the bundled base recipe, built or reused).")
+    String baseImage;
+
+    @Option(names = "--arch", paramLabel = "ARCH", description = "amd64 or arm64 (default: the engine's).")
+    String arch;
+
+    @Option(names = "--k8s-release-url", paramLabel = "URL", defaultValue = "https://dl.k8s.io",
+            description = "Where released versions are downloaded from (default: ${DEFAULT-VALUE}).")
+    String releaseUrl;
+
+    @Option(names = "--k8s-sha256", paramLabel = "HEX", description = "SHA-256 of the Kubernetes tarball, when no .sha256 is published beside it.")
+    String k8sSha256;
+
+    @Option(names = "--allow-insecure-http", description = "Allow plain-HTTP Kubernetes downloads from non-loopback hosts.")
+    boolean allowInsecureHttp;
+
+    @Option(names = "--registry-mirror", paramLabel = "HOST=MIRROR", description = "Pull images of registry HOST from MIRROR (repeatable), e.g. registry.k8s.io=127.0.0.1:5000.")
+    List<String> mirrors = new ArrayList<>();
+
+    @Option(names = "--extra-image", paramLabel = "REF", description = "Also bake this image in (repeatable).")
+    List<String> extraImages = new ArrayList<>();
+
+    @Option(names = "--no-cache", description = "Ignore cached downloads and images.")
+    boolean noCache;
+
+    @Mixin
+    RegistryOptions registry;
+
+    @Mixin
+    OutputOptions output;
+
     @Override
     public Integer call() {
-        throw new dev.kindbuild.UserError("node-image is not available in this build");
+        String given = k8sVersion != null ? k8sVersion : sourceArg;
+        if (given == null) {
+            throw new UserError("say which Kubernetes to build: give a SOURCE (e.g. v1.31.2) or --k8s-version vX.Y.Z");
+        }
+        if (k8sVersion != null && sourceArg != null) {
+            throw new UserError("give either SOURCE or --k8s-version, not both");
+        }
+        if (arch != null) {
+            BaseImageRequest.checkArch(arch);
+        }
+        Optional<String> forcedType = Optional.ofNullable(k8sVersion != null ? "release" : type);
+        KubernetesSource source = KubernetesSource.detect(given, forcedType, URI.create(releaseUrl));
+        RegistryMirrors parsedMirrors = RegistryMirrors.parse(mirrors);
+        RegistryAccess access = RegistryAccess.of(registry.insecureRegistries);
+        Progress progress = output.progress();
+        long start = System.nanoTime();
+        try (DockerEngine engine = DockerEngine.connect()) {
+            String targetArch = arch != null ? arch : engine.facts().architecture();
+            NodeImageRequest request = new NodeImageRequest(source, Optional.ofNullable(image), Optional.ofNullable(baseImage),
+                    targetArch, parsedMirrors, access, extraImages, noCache, allowInsecureHttp, Optional.ofNullable(k8sSha256));
+            NodeImageResult result = new NodeImageBuild(engine, progress).run(request);
+            Optional<String> pushed = registry.pushIfAsked(engine, result.image(), progress);
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("image", result.image());
+            json.put("imageId", result.imageId());
+            json.put("kubernetesVersion", result.version());
+            json.put("arch", targetArch);
+            json.put("baseImage", result.baseImage());
+            List<Map<String, Object>> images = new ArrayList<>();
+            for (ImageRecord r : result.images()) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("name", r.name());
+                m.put("digest", r.digest());
+                m.put("configDigest", r.configDigest());
+                m.put("file", r.file());
+                m.put("source", r.source());
+                m.put("bytes", r.bytes());
+                images.add(m);
+            }
+            json.put("images", images);
+            json.put("stepSeconds", result.stepSeconds());
+            pushed.ifPresent(d -> json.put("pushedDigest", d));
+            json.put("seconds", (System.nanoTime() - start) / 1e9);
+            output.print(json, "Node image ready: " + result.image() + " (Kubernetes " + result.version() + ", "
+                    + result.images().size() + " images baked in)" + pushed.map(d -> ", pushed " + d).orElse(""));
+            return 0;
+        }
     }
 }

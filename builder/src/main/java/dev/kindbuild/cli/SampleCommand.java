@@ -1,12 +1,81 @@
 package dev.kindbuild.cli;
 
+import dev.kindbuild.base.BaseImageRequest;
+import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.progress.Progress;
+import dev.kindbuild.sample.SampleEnvironment;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
-/** `kind-build sample`: see dev.kindbuild.sample. */
-@Command(name = "sample", mixinStandardHelpOptions = true, hidden = true, description = "Serve a locally generated sample Kubernetes release.")
-final class SampleCommand implements java.util.concurrent.Callable<Integer> {
+/**
+ * `kind-build sample`: serves a locally generated Kubernetes release and fills a local registry with sample images,
+ * until interrupted. It stands in for dl.k8s.io and registry.k8s.io on machines that reach neither.
+ */
+@Command(name = "sample", mixinStandardHelpOptions = true,
+        description = {"Serve a locally generated sample Kubernetes release (dl.k8s.io layout, with .sha256) on 127.0.0.1",
+                "and push sample images to a local registry, until interrupted. For demos and offline tests: the binaries are stand-ins."})
+final class SampleCommand implements Callable<Integer> {
+
+    @Option(names = "--k8s-version", paramLabel = "vX.Y.Z", defaultValue = "v1.31.2", description = "Version of the sample release (default: ${DEFAULT-VALUE}).")
+    String version;
+
+    @Option(names = "--arch", paramLabel = "ARCH", description = "amd64 or arm64 (default: the engine's, or amd64).")
+    String arch;
+
+    @Option(names = "--port", defaultValue = "0", description = "Port on 127.0.0.1 (default: any free one).")
+    int port;
+
+    @Option(names = "--registry", paramLabel = "HOST:PORT", description = "Local registry to push the sample images to, e.g. 127.0.0.1:5000.")
+    String registry;
+
+    @Option(names = "--ready-file", paramLabel = "FILE", description = "Write the release URL to FILE once serving (for scripts).")
+    Path readyFile;
+
+    @Mixin
+    OutputOptions output;
+
     @Override
-    public Integer call() {
-        throw new dev.kindbuild.UserError("sample is not available in this build");
+    public Integer call() throws Exception {
+        Progress progress = output.progress();
+        String targetArch = arch;
+        if (targetArch == null) {
+            try (DockerEngine engine = DockerEngine.connect()) {
+                targetArch = engine.facts().architecture();
+            } catch (RuntimeException noEngine) {
+                targetArch = "amd64";
+            }
+        }
+        BaseImageRequest.checkArch(targetArch);
+        CountDownLatch stop = new CountDownLatch(1);
+        CountDownLatch closed = new CountDownLatch(1);
+        // On Ctrl-C/SIGTERM: let the main thread stop the server and delete the files before the JVM halts.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stop.countDown();
+            try {
+                closed.await(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+        }));
+        try (SampleEnvironment env = SampleEnvironment.start(version, targetArch, port, registry, progress)) {
+            String url = env.releaseUrl().toString();
+            System.out.println(url);
+            if (readyFile != null) {
+                Path tmp = readyFile.resolveSibling(readyFile.getFileName() + ".tmp");
+                Files.writeString(tmp, url + "\n", StandardCharsets.UTF_8);
+                Files.move(tmp, readyFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+            progress.notice("serving sample release " + version + " at " + url + " (Ctrl-C to stop)");
+            stop.await();
+        } finally {
+            closed.countDown();
+        }
+        return 0;
     }
 }

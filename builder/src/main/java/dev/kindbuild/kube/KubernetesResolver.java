@@ -1,0 +1,308 @@
+package dev.kindbuild.kube;
+
+import dev.kindbuild.UserError;
+import dev.kindbuild.lifecycle.CleanupStack;
+import dev.kindbuild.progress.Progress;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * Turns a {@link KubernetesSource} into {@link KubernetesArtifacts} on local disk, reporting through
+ * {@link Progress}. Extracted files go under a work directory the caller owns (and deletes).
+ *
+ * <pre>{@code
+ * var options = KubernetesResolver.Options.defaults("amd64").withExpectedSha256(flagOrEmpty);
+ * var artifacts = new KubernetesResolver(options, progress, cleanup).resolve(source, workDir);
+ * }</pre>
+ */
+public final class KubernetesResolver {
+
+    /**
+     * How to resolve.
+     *
+     * @param arch              target architecture ({@code amd64}, {@code arm64})
+     * @param cacheDir          kind-build cache root (see {@link DownloadCache#defaultRoot()})
+     * @param noCache           do not read the download cache (a verified download is still stored)
+     * @param allowInsecureHttp allow plain http to non-loopback hosts
+     * @param expectedSha256    digest of the tarball the user trusts ({@code --k8s-sha256}); replaces the published
+     *                          {@code .sha256} for release/url, and must match for file
+     * @param fallbackVersion   version to use when a dir/tarball records none
+     */
+    public record Options(String arch, Path cacheDir, boolean noCache, boolean allowInsecureHttp,
+            Optional<String> expectedSha256, Optional<String> fallbackVersion) {
+        public Options {
+            Objects.requireNonNull(arch, "arch");
+            Objects.requireNonNull(cacheDir, "cacheDir");
+            expectedSha256 = expectedSha256 == null ? Optional.empty() : expectedSha256;
+            fallbackVersion = fallbackVersion == null ? Optional.empty() : fallbackVersion;
+        }
+
+        /** TLS only, cache at {@link DownloadCache#defaultRoot()}, no pinned digest, no fallback version. */
+        public static Options defaults(String arch) {
+            return new Options(arch, DownloadCache.defaultRoot(), false, false, Optional.empty(), Optional.empty());
+        }
+
+        public Options withCacheDir(Path dir) {
+            return new Options(arch, dir, noCache, allowInsecureHttp, expectedSha256, fallbackVersion);
+        }
+
+        public Options withNoCache(boolean value) {
+            return new Options(arch, cacheDir, value, allowInsecureHttp, expectedSha256, fallbackVersion);
+        }
+
+        public Options withAllowInsecureHttp(boolean value) {
+            return new Options(arch, cacheDir, noCache, value, expectedSha256, fallbackVersion);
+        }
+
+        public Options withExpectedSha256(Optional<String> value) {
+            return new Options(arch, cacheDir, noCache, allowInsecureHttp, value, fallbackVersion);
+        }
+
+        public Options withFallbackVersion(Optional<String> value) {
+            return new Options(arch, cacheDir, noCache, allowInsecureHttp, expectedSha256, value);
+        }
+    }
+
+    private final Options options;
+    private final Progress progress;
+    private final CleanupStack cleanup;
+
+    public KubernetesResolver(Options options, Progress progress) {
+        this(options, progress, null);
+    }
+
+    /** @param cleanup receives removal of in-flight downloads so Ctrl-C leaves no temp files; may be null */
+    public KubernetesResolver(Options options, Progress progress, CleanupStack cleanup) {
+        this.options = Objects.requireNonNull(options);
+        this.progress = progress == null ? Progress.SILENT : progress;
+        this.cleanup = cleanup;
+    }
+
+    /** {@code kubernetes-server-linux-<arch>.tar.gz}. */
+    public static String serverTarballName(String arch) {
+        return "kubernetes-server-linux-" + arch + ".tar.gz";
+    }
+
+    /**
+     * Resolves {@code source}; files are extracted under {@code workDir} (created if needed). Directory and source-tree
+     * artifacts point at files in place.
+     */
+    public KubernetesArtifacts resolve(KubernetesSource source, Path workDir) {
+        if (source instanceof KubernetesSource.Release r) {
+            return fromDownload(r.tarballUrl(options.arch()), source.describe(), workDir, Optional.of(r.version()));
+        } else if (source instanceof KubernetesSource.Url u) {
+            return fromDownload(u.tarball(), source.describe(), workDir, Optional.empty());
+        } else if (source instanceof KubernetesSource.File f) {
+            return fromFile(f.tarball(), workDir);
+        } else if (source instanceof KubernetesSource.Directory d) {
+            return fromDirectory(d.dir());
+        } else if (source instanceof KubernetesSource.SourceTree s) {
+            return fromSourceTree(s.root());
+        }
+        throw new IllegalArgumentException("unknown source " + source);
+    }
+
+    private Downloader downloader() {
+        return new Downloader(new DownloadCache(options.cacheDir()), options.allowInsecureHttp(), options.noCache(),
+                progress, cleanup);
+    }
+
+    private KubernetesArtifacts fromDownload(java.net.URI url, String origin, Path workDir, Optional<String> requested) {
+        Downloader.Result download = downloader().fetch(url, options.expectedSha256());
+        ReleaseTarball.Contents contents = extract(download.file(), workDir, Urls.redact(url));
+        String version = versionOf(contents, Urls.redact(url));
+        if (requested.isPresent() && !requested.get().equals(version)) {
+            progress.notice("requested " + requested.get() + " but the tarball says " + version + "; using " + version);
+        }
+        return new KubernetesArtifacts(version, options.arch(), contents.binaries(), contents.imageTars(),
+                origin + " (sha256 " + download.sha256() + ")", Optional.of(download.sha256()));
+    }
+
+    private KubernetesArtifacts fromFile(Path tarball, Path workDir) {
+        String sha = progress.step("Checking " + tarball.getFileName(), () -> Sha256.of(tarball), s -> "sha256 " + s.substring(0, 12));
+        if (options.expectedSha256().isPresent()) {
+            String expected = Sha256.parseDigest(options.expectedSha256().get(), "expected SHA-256 of " + tarball);
+            if (!expected.equals(sha)) {
+                throw new UserError("checksum mismatch for " + tarball + ": expected sha256 " + expected + ", got " + sha);
+            }
+        }
+        ReleaseTarball.Contents contents = extract(tarball, workDir, tarball.toString());
+        String version = versionOf(contents, tarball.toString());
+        return new KubernetesArtifacts(version, options.arch(), contents.binaries(), contents.imageTars(),
+                "tarball " + tarball + " (sha256 " + sha + ")", Optional.of(sha));
+    }
+
+    private ReleaseTarball.Contents extract(Path tarball, Path workDir, String label) {
+        return progress.step("Extracting Kubernetes binaries and images", () -> {
+            try {
+                return ReleaseTarball.extract(tarball, workDir.resolve("kubernetes"), label);
+            } catch (IOException e) {
+                throw new UserError("reading " + label + " failed: " + e.getMessage(), e);
+            }
+        }, c -> c.version().orElse("no version recorded") + ", " + c.imageTars().size() + " image tars");
+    }
+
+    private String versionOf(ReleaseTarball.Contents contents, String label) {
+        if (contents.version().isPresent()) {
+            return contents.version().get();
+        }
+        return options.fallbackVersion()
+                .map(v -> KubeVersion.parse(v, "given Kubernetes version").toString())
+                .orElseThrow(() -> new UserError(label + " records no version (neither " + ReleaseTarball.VERSION_ENTRY
+                        + " nor " + ReleaseTarball.DOCKER_TAG_ENTRY + "): pass the version explicitly"));
+    }
+
+    private KubernetesArtifacts fromDirectory(Path dir) {
+        return progress.step("Reading Kubernetes binaries from " + dir, () -> {
+            Map<String, Path> binaries = binariesIn(dir, dir.toString());
+            List<Path> images = tarsIn(dir);
+            String version;
+            Path versionFile = dir.resolve("version");
+            Path dockerTag = dir.resolve("kube-apiserver.docker_tag");
+            if (Files.isRegularFile(versionFile)) {
+                version = KubeVersion.parse(readSmall(versionFile), versionFile.toString()).toString();
+            } else if (Files.isRegularFile(dockerTag)) {
+                version = ReleaseTarball.parseDockerTag(readSmall(dockerTag), dockerTag.toString());
+            } else if (options.fallbackVersion().isPresent()) {
+                version = KubeVersion.parse(options.fallbackVersion().get(), "given Kubernetes version").toString();
+            } else {
+                throw new UserError("cannot tell the Kubernetes version of " + dir + ": add a file " + versionFile
+                        + " containing it (e.g. v1.31.2), or pass the version explicitly");
+            }
+            return new KubernetesArtifacts(version, options.arch(), binaries, images, "directory " + dir, Optional.empty());
+        }, a -> a.version());
+    }
+
+    private KubernetesArtifacts fromSourceTree(Path root) {
+        String arch = options.arch();
+        String version = progress.step("Reading Kubernetes source version", () -> sourceVersion(root), v -> v);
+        List<String> command = makeCommand(root, arch);
+        progress.run("Building Kubernetes " + version + " from source (linux/" + arch + ")", () -> runMake(command, root));
+        Path bin = root.resolve("_output/dockerized/bin/linux").resolve(arch);
+        Path images = root.resolve("_output/release-images").resolve(arch);
+        Map<String, Path> binaries = binariesIn(bin, "build output " + bin);
+        List<Path> tars = Files.isDirectory(images) ? tarsIn(images) : List.of();
+        return new KubernetesArtifacts(version, arch, binaries, tars, "source tree " + root, Optional.empty());
+    }
+
+    /** The exact {@code make} invocation kind uses. */
+    public static List<String> makeCommand(Path root, String arch) {
+        return List.of("make", "-C", root.toString(), "quick-release-images",
+                "KUBE_EXTRA_WHAT=cmd/kubeadm cmd/kubectl cmd/kubelet",
+                "KUBE_VERBOSE=0", "KUBE_BUILD_HYPERKUBE=n", "KUBE_BUILD_CONFORMANCE=n",
+                "KUBE_BUILD_PLATFORMS=linux/" + arch);
+    }
+
+    private void runMake(List<String> command, Path root) throws IOException, InterruptedException {
+        progress.detail(String.join(" ", command));
+        Deque<String> tail = new ArrayDeque<>();
+        int exit = runStreaming(command, root, tail);
+        if (exit != 0) {
+            String last = tail.stream().filter(l -> !l.matches("^make(\\[\\d+\\])?: .*"))
+                    .reduce((a, b) -> b).or(() -> Optional.ofNullable(tail.peekLast())).map(l -> ": " + l.strip()).orElse("");
+            throw new UserError("building Kubernetes from " + root + " failed (make exited " + exit + ")" + last
+                    + " — rerun with -v for the full output");
+        }
+    }
+
+    private String sourceVersion(Path root) throws IOException, InterruptedException {
+        Path script = root.resolve("hack/print-workspace-status.sh");
+        if (!Files.isRegularFile(script)) {
+            throw new UserError(root + " has no hack/print-workspace-status.sh: cannot tell its Kubernetes version");
+        }
+        List<String> lines = new ArrayList<>();
+        Process p = new ProcessBuilder("bash", script.toString()).directory(root.toFile())
+                .redirectErrorStream(false).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                lines.add(line);
+            }
+        }
+        if (!p.waitFor(5, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new UserError(script + " did not finish within 5 minutes");
+        }
+        for (String line : lines) {
+            String[] parts = line.trim().split("\\s+", 2);
+            if (parts.length == 2 && parts[0].equals("gitVersion")) {
+                return KubeVersion.parse(parts[1].trim(), script + " gitVersion").toString();
+            }
+        }
+        throw new UserError(script + " printed no gitVersion line (exit " + p.exitValue() + "): is " + root
+                + " a git checkout with tags?");
+    }
+
+    private int runStreaming(List<String> command, Path dir, Deque<String> tail) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                progress.detail(line);
+                if (!line.isBlank()) {
+                    tail.addLast(line);
+                    if (tail.size() > 20) tail.removeFirst();
+                }
+            }
+        } catch (IOException e) {
+            p.destroyForcibly();
+            throw e;
+        } finally {
+            if (Thread.currentThread().isInterrupted()) {
+                p.descendants().forEach(ProcessHandle::destroy);
+                p.destroy();
+            }
+        }
+        try {
+            return p.waitFor();
+        } catch (InterruptedException e) {
+            p.descendants().forEach(ProcessHandle::destroy);
+            p.destroy();
+            throw e;
+        }
+    }
+
+    private static Map<String, Path> binariesIn(Path dir, String label) {
+        Map<String, Path> binaries = new LinkedHashMap<>();
+        List<String> missing = new ArrayList<>();
+        for (String b : KubernetesSource.BINARIES) {
+            Path p = dir.resolve(b);
+            if (Files.isRegularFile(p)) {
+                binaries.put(b, p);
+            } else {
+                missing.add(b);
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new UserError(label + " lacks " + String.join(", ", missing) + " (kubeadm, kubelet and kubectl are required)");
+        }
+        return binaries;
+    }
+
+    private static List<Path> tarsIn(Path dir) {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().endsWith(".tar") && Files.isRegularFile(p)).sorted().toList();
+        } catch (IOException e) {
+            throw new UserError("cannot list image tars in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String readSmall(Path p) throws IOException {
+        if (Files.size(p) > 4096) {
+            throw new UserError(p + " is larger than 4 KiB; expected just a version like v1.31.2");
+        }
+        return Files.readString(p, StandardCharsets.UTF_8).trim();
+    }
+}

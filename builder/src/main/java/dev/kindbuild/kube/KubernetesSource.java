@@ -1,0 +1,162 @@
+package dev.kindbuild.kube;
+
+import dev.kindbuild.UserError;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Where the Kubernetes binaries and images of a node image come from. {@link #detect} turns the command-line argument
+ * (and an optional {@code --type}) into one of these; {@link KubernetesResolver} turns it into
+ * {@link KubernetesArtifacts}.
+ */
+public sealed interface KubernetesSource {
+
+    /** dl.k8s.io, where official release tarballs live. */
+    URI DEFAULT_RELEASE_BASE = URI.create("https://dl.k8s.io");
+
+    /** Accepted values of {@code --type}. */
+    List<String> TYPES = List.of("release", "url", "file", "dir", "source");
+
+    /** One line for humans, never containing credentials. */
+    String describe();
+
+    /** The type name as accepted by {@code --type}. */
+    String type();
+
+    /** A released version: {@code <releaseBase>/<version>/kubernetes-server-linux-<arch>.tar.gz}. */
+    record Release(String version, URI releaseBase) implements KubernetesSource {
+        public Release {
+            version = KubeVersion.parse(version, "release version").toString();
+            releaseBase = releaseBase == null ? DEFAULT_RELEASE_BASE : releaseBase;
+        }
+
+        /** The tarball URL for {@code arch}. */
+        public URI tarballUrl(String arch) {
+            String base = releaseBase.toString();
+            while (base.endsWith("/")) {
+                base = base.substring(0, base.length() - 1);
+            }
+            return URI.create(base + "/" + version + "/" + KubernetesResolver.serverTarballName(arch));
+        }
+
+        @Override
+        public String describe() {
+            return "release " + version + " from " + Urls.redact(releaseBase);
+        }
+
+        @Override
+        public String type() {
+            return "release";
+        }
+
+        @Override
+        public String toString() {
+            return "Release[version=" + version + ", releaseBase=" + Urls.redact(releaseBase) + "]";
+        }
+    }
+
+    /** A kubernetes-server tarball at an http(s) URL (no arch substitution). */
+    record Url(URI tarball) implements KubernetesSource {
+        @Override
+        public String describe() {
+            return "tarball " + Urls.redact(tarball);
+        }
+
+        @Override
+        public String type() {
+            return "url";
+        }
+
+        @Override
+        public String toString() {
+            return "Url[tarball=" + Urls.redact(tarball) + "]";
+        }
+    }
+
+    /** A local kubernetes-server tarball. */
+    record File(Path tarball) implements KubernetesSource {
+        @Override
+        public String describe() {
+            return "tarball " + tarball;
+        }
+
+        @Override
+        public String type() {
+            return "file";
+        }
+    }
+
+    /** A directory holding kubeadm, kubelet and kubectl (and optionally image tars and a {@code version} file). */
+    record Directory(Path dir) implements KubernetesSource {
+        @Override
+        public String describe() {
+            return "directory " + dir;
+        }
+
+        @Override
+        public String type() {
+            return "dir";
+        }
+    }
+
+    /** A Kubernetes source checkout, built with {@code make quick-release-images}. */
+    record SourceTree(Path root) implements KubernetesSource {
+        @Override
+        public String describe() {
+            return "source tree " + root;
+        }
+
+        @Override
+        public String type() {
+            return "source";
+        }
+    }
+
+    /** The binaries every node image needs. */
+    List<String> BINARIES = List.of("kubeadm", "kubelet", "kubectl");
+
+    /**
+     * Detects the source of {@code arg} as kind does: an http(s) URL is a {@code url}; an existing regular file a
+     * {@code file}; an existing directory a {@code dir} when it holds kubeadm, kubelet and kubectl, or a {@code source}
+     * tree when its go.mod declares {@code module k8s.io/kubernetes}; a semver (leading {@code v} optional) a
+     * {@code release}. Anything else is a one-line {@link UserError}. {@code forcedType} (from {@code --type}) skips
+     * detection but is still validated.
+     *
+     * @param releaseBase where releases live; null means {@link #DEFAULT_RELEASE_BASE}
+     */
+    static KubernetesSource detect(String arg, Optional<String> forcedType, URI releaseBase) {
+        if (arg == null || arg.isBlank()) {
+            throw new UserError("no Kubernetes source given: " + Detection.ACCEPTED);
+        }
+        if (forcedType != null && forcedType.isPresent()) {
+            return Detection.forced(arg, forcedType.get().trim().toLowerCase(Locale.ROOT), releaseBase);
+        }
+        if (Urls.isHttpUrl(arg)) {
+            return new Url(Urls.parseHttpUrl(arg));
+        }
+        Path path = Detection.toPath(arg);
+        if (path != null && Files.isRegularFile(path)) {
+            return new File(path);
+        }
+        if (path != null && Files.isDirectory(path)) {
+            if (Detection.missingBinaries(path).isEmpty()) {
+                return new Directory(path);
+            }
+            if (Detection.isKubernetesSourceTree(path)) {
+                return new SourceTree(path);
+            }
+            throw new UserError("directory " + path + " is neither a Kubernetes binaries directory (it lacks "
+                    + String.join(", ", Detection.missingBinaries(path))
+                    + ") nor a Kubernetes source tree (no go.mod declaring module k8s.io/kubernetes)");
+        }
+        Optional<KubeVersion> version = KubeVersion.tryParse(arg);
+        if (version.isPresent()) {
+            return new Release(version.get().toString(), releaseBase);
+        }
+        throw new UserError(Detection.notASource(arg));
+    }
+}

@@ -1,0 +1,34 @@
+package dev.kindbuild.node;
+
+import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.engine.Labels;
+import java.util.List;
+
+/**
+ * Step: commit the builder as the node image — kind's entrypoint, no command, proxy variables cleared (a baked-in
+ * proxy breaks the control plane), and labels telling what is inside. The tag only appears once the commit is done.
+ */
+final class CommitNodeImage {
+    private CommitNodeImage() {}
+
+    static String run(DockerEngine engine, BuilderContainer.Builder builder, String tag, String version, String baseImage,
+            String imagesSummary) {
+        List<String> changes = List.of(
+                "ENTRYPOINT [\"/usr/local/bin/entrypoint\", \"/sbin/init\"]",
+                "CMD []",
+                "ENV HTTP_PROXY=\"\" HTTPS_PROXY=\"\" NO_PROXY=\"\" http_proxy=\"\" https_proxy=\"\" no_proxy=\"\"",
+                label(NodeLayout.LABEL_K8S_VERSION, version),
+                label(NodeLayout.LABEL_BASE_IMAGE, baseImage),
+                label(NodeLayout.LABEL_IMAGES, imagesSummary),
+                label(Labels.OWNER, Labels.OWNER_VALUE),
+                label(Labels.PURPOSE, "node-image"),
+                // Inherited from the base image; cleared so a node image is never mistaken for a base image.
+                label(Labels.RECIPE_HASH, ""));
+        return engine.commit(builder.id(), tag, changes);
+    }
+
+    /** A Dockerfile LABEL instruction with the value JSON-quoted, so spaces and quotes survive. */
+    static String label(String key, String value) {
+        return "LABEL " + key + "=\"" + value.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+}

@@ -1,0 +1,103 @@
+package dev.kindbuild.node;
+
+import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.image.ImagePuller;
+import dev.kindbuild.kube.KubernetesArtifacts;
+import dev.kindbuild.kube.KubernetesResolver;
+import dev.kindbuild.lifecycle.CleanupStack;
+import dev.kindbuild.progress.BuildEvent;
+import dev.kindbuild.progress.Progress;
+import dev.kindbuild.recipe.RecipeTree;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * `kind-build node-image`, as kind's builder does it, in a short linear list of steps: Kubernetes in, config tweaked,
+ * images pre-pulled into /kind/images, container committed. The builder container and the work dir are removed on
+ * success, failure and Ctrl-C; the tag exists only once the commit succeeded.
+ */
+public final class NodeImageBuild {
+    private final DockerEngine engine;
+    private final Progress progress;
+
+    public NodeImageBuild(DockerEngine engine, Progress progress) {
+        this.engine = engine;
+        this.progress = progress;
+    }
+
+    public NodeImageResult run(NodeImageRequest request) {
+        Map<String, Double> seconds = new LinkedHashMap<>();
+        Progress timed = event -> {
+            if (event instanceof BuildEvent.StepSucceeded s) {
+                seconds.put(s.step(), s.took().toMillis() / 1000.0);
+            }
+            progress.emit(event);
+        };
+        try (CleanupStack cleanup = new CleanupStack()) {
+            Path work = createWorkDir(cleanup);
+            KubernetesResolver resolver = new KubernetesResolver(resolverOptions(request), timed, cleanup);
+            KubernetesArtifacts k8s = timed.step("Preparing Kubernetes", () -> resolver.resolve(request.source(), work.resolve("k8s")),
+                    a -> a.version() + " from " + a.origin());
+            String tag = request.image().orElse("kindest/node:" + k8s.kubeVersion().toString().replace('+', '_'));
+
+            String base = timed.step("Ensuring base image", () -> EnsureBaseImage.run(engine, request.baseImage(), request.arch(), timed),
+                    b -> b);
+            BuilderContainer.Builder builder = timed.step("Starting builder container",
+                    () -> BuilderContainer.start(engine, base, cleanup), BuilderContainer.Builder::name);
+            timed.run("Installing Kubernetes " + k8s.version(), () -> InstallKubernetes.run(engine, builder, k8s));
+
+            AddonManifests manifests = AddonManifests.bundled();
+            RequiredImages.Required required = timed.step("Listing required images",
+                    () -> RequiredImages.list(engine, builder, k8s.version(), manifests, request.extraImages()),
+                    r -> r.all().size() + " images");
+            timed.run("Configuring node", () -> ConfigureNode.run(engine, builder, k8s.kubeVersion(), required.pauseImage(),
+                    manifests, RecipeTree.load("node-image").subtree("files/")));
+
+            ImagePuller puller = ImagePuller.create(request.access(), request.mirrors(), request.noCache(), timed);
+            List<ObtainImages.Obtained> images = timed.step("Pulling images",
+                    () -> ObtainImages.run(required.all(), k8s, puller, request.arch(), work, timed), i -> i.size() + " images");
+            timed.run("Saving images to " + NodeLayout.IMAGES_DIR, () -> SaveImages.run(engine, builder, images));
+
+            List<ImageRecord> records = images.stream().map(ObtainImages.Obtained::record).toList();
+            String id = timed.step("Committing " + tag,
+                    () -> CommitNodeImage.run(engine, builder, tag, k8s.version(), base, SaveImages.labelValue(records)),
+                    i -> i.substring(7, 19));
+            return new NodeImageResult(tag, id, k8s.version(), base, records, seconds);
+        }
+    }
+
+    private static KubernetesResolver.Options resolverOptions(NodeImageRequest request) {
+        return KubernetesResolver.Options.defaults(request.arch())
+                .withNoCache(request.noCache())
+                .withAllowInsecureHttp(request.allowInsecureHttp())
+                .withExpectedSha256(request.k8sSha256());
+    }
+
+    private static Path createWorkDir(CleanupStack cleanup) {
+        try {
+            Path work = Files.createTempDirectory("kind-build-node-");
+            cleanup.push("work dir " + work, () -> deleteTree(work));
+            return work;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package dev.kindbuild.node;
+
+import dev.kindbuild.UserError;
+import dev.kindbuild.image.DockerArchive;
+import dev.kindbuild.image.ImagePuller;
+import dev.kindbuild.image.ImageRef;
+import dev.kindbuild.image.PulledImage;
+import dev.kindbuild.kube.KubernetesArtifacts;
+import dev.kindbuild.progress.Progress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Step: a docker-archive tarball on the host for every required image. Images built with Kubernetes come from its
+ * artifacts (retagged without the arch suffix, under the name kubeadm asks for); the rest are pulled — through
+ * mirrors, verified and pinned by digest — a few at a time.
+ */
+final class ObtainImages {
+    private static final int PARALLEL_PULLS = 3;
+
+    private ObtainImages() {}
+
+    /** A tarball on the host ready to go into the node. */
+    record Obtained(ImageRecord record, Path tarball) {}
+
+    static List<Obtained> run(List<String> required, KubernetesArtifacts k8s, ImagePuller puller, String arch, Path workDir,
+            Progress progress) throws Exception {
+        Path dir = Files.createDirectories(workDir.resolve("images"));
+        Map<String, Obtained> byName = new LinkedHashMap<>(fromRelease(k8s, arch, dir));
+        List<ImageRef> toPull = new ArrayList<>();
+        for (String name : required) {
+            ImageRef ref = ImageRef.parse(name);
+            if (!byName.containsKey(ref.nameWithTag())) {
+                toPull.add(ref);
+            }
+        }
+        AtomicInteger done = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(PARALLEL_PULLS, r -> {
+            Thread t = new Thread(r, "image-pull");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<PulledImage>> futures = new ArrayList<>();
+            for (ImageRef ref : toPull) {
+                futures.add(pool.submit(() -> {
+                    PulledImage p = puller.pull(ref, arch, dir);
+                    progress.notice("pulled " + done.incrementAndGet() + "/" + toPull.size() + ": " + ref.nameWithTag());
+                    return p;
+                }));
+            }
+            for (Future<PulledImage> f : futures) {
+                PulledImage p = await(f);
+                ImageRecord record = new ImageRecord(p.ref().nameWithTag(), p.digest(),
+                        DockerArchive.imageDigestOrId(p.tarball()), p.tarball().getFileName().toString(),
+                        p.source().registry(), p.size());
+                byName.put(p.ref().nameWithTag(), new Obtained(record, p.tarball()));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        // Release images kubeadm does not list (none, normally) still go in: they came with Kubernetes.
+        return List.copyOf(byName.values());
+    }
+
+    private static PulledImage await(Future<PulledImage> f) throws Exception {
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Exception cause) {
+                throw cause;
+            }
+            throw e;
+        }
+    }
+
+    /** The kube-* images shipped in the Kubernetes artifacts, retagged to the names kubeadm lists. */
+    private static Map<String, Obtained> fromRelease(KubernetesArtifacts k8s, String arch, Path dir) {
+        Map<String, Obtained> out = new LinkedHashMap<>();
+        for (Path tar : k8s.imageTars()) {
+            List<String> tags = DockerArchive.repoTags(tar);
+            if (tags.isEmpty()) {
+                throw new UserError("image tarball " + tar.getFileName() + " in the Kubernetes artifacts has no tag");
+            }
+            String name = ImageRef.parse(DockerArchive.withoutArchSuffix(tags.get(0), arch)).nameWithTag();
+            Path target = dir.resolve(ImageRef.parse(name).fileName());
+            DockerArchive.retag(tar, target, name);
+            ImageRecord record = new ImageRecord(name, "", DockerArchive.imageDigestOrId(target),
+                    target.getFileName().toString(), "release", sizeOf(target));
+            out.put(name, new Obtained(record, target));
+        }
+        return out;
+    }
+
+    private static long sizeOf(Path p) {
+        try {
+            return Files.size(p);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}

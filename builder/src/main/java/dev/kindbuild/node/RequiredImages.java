@@ -1,0 +1,57 @@
+package dev.kindbuild.node;
+
+import dev.kindbuild.UserError;
+import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.engine.ExecResult;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Step: the images a cluster of this version needs — kubeadm's own list (asked of the kubeadm just installed, so it
+ * is exactly what `kubeadm init` will want), the addon manifests' images and the user's extras.
+ */
+final class RequiredImages {
+    private RequiredImages() {}
+
+    /** What kubeadm lists, the pause image among them. */
+    record Required(List<String> kubeadm, List<String> addons, List<String> extras) {
+        List<String> all() {
+            Set<String> all = new LinkedHashSet<>(kubeadm);
+            all.addAll(addons);
+            all.addAll(extras);
+            return List.copyOf(all);
+        }
+
+        /** The sandbox image kubeadm expects (the pause image it lists). */
+        String pauseImage() {
+            return kubeadm.stream().filter(i -> i.contains("/pause:")).findFirst()
+                    .orElseThrow(() -> new UserError("kubeadm config images list named no pause image: " + kubeadm));
+        }
+    }
+
+    static Required list(DockerEngine engine, BuilderContainer.Builder builder, String version, AddonManifests manifests,
+            List<String> extras) {
+        ExecResult r = engine.exec(builder.id(), List.of("kubeadm", "config", "images", "list", "--kubernetes-version", version));
+        if (!r.ok()) {
+            throw new UserError("`kubeadm config images list --kubernetes-version " + version + "` failed in the builder: " + r.lastErrorLine());
+        }
+        return new Required(parseList(r.stdout()), manifests.images(), List.copyOf(extras));
+    }
+
+    /** kubeadm prints one image per line; anything else (warnings) is dropped. */
+    static List<String> parseList(String output) {
+        List<String> images = new ArrayList<>();
+        for (String line : output.split("\n")) {
+            String s = line.strip();
+            if (!s.isEmpty() && !s.contains(" ") && s.contains(":") && s.contains("/")) {
+                images.add(s);
+            }
+        }
+        if (images.isEmpty()) {
+            throw new UserError("kubeadm config images list printed no images: " + output.strip());
+        }
+        return images;
+    }
+}

@@ -1,0 +1,189 @@
+package dev.kindbuild.verify;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kindbuild.UserError;
+import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.engine.ExecResult;
+import dev.kindbuild.engine.ImageInfo;
+import dev.kindbuild.engine.NodeLauncher;
+import dev.kindbuild.lifecycle.CleanupStack;
+import dev.kindbuild.node.ImageRecord;
+import dev.kindbuild.node.NodeLayout;
+import dev.kindbuild.progress.Progress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * `kind-build verify`: boots a node image as kind would (optionally with no network), waits for the image loader,
+ * and checks what `kind create cluster` relies on — versions agree, every baked-in image is in containerd under its
+ * name with the right content and pinned, and one of them really runs. The node is removed afterwards.
+ */
+public final class NodeVerifier {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration BOOT_TIMEOUT = Duration.ofSeconds(90);
+    private static final Duration LOAD_TIMEOUT = Duration.ofMinutes(10);
+
+    private final DockerEngine engine;
+    private final Progress progress;
+
+    public NodeVerifier(DockerEngine engine, Progress progress) {
+        this.engine = engine;
+        this.progress = progress;
+    }
+
+    public VerifyReport run(String image, boolean offline) {
+        ImageInfo info = engine.inspectImage(image)
+                .orElseThrow(() -> new UserError("no image " + image + " in the engine: build it with `kind-build node-image` first"));
+        String arch = info.architecture() == null ? "amd64" : info.architecture();
+        NodeLauncher launcher = new NodeLauncher(engine);
+        String name = "kind-build-verify-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24));
+        try (CleanupStack cleanup = new CleanupStack()) {
+            long started = System.nanoTime();
+            NodeLauncher.Node node = progress.step("Booting " + image + (offline ? " with no network" : ""), () -> {
+                NodeLauncher.Node n = launcher.start(image, name, "verify", !offline);
+                cleanup.push("node " + name, () -> engine.remove(n.id()));
+                launcher.awaitBoot(n, BOOT_TIMEOUT);
+                return n;
+            }, n -> n.mode().name().toLowerCase());
+            progress.notice("node mode: " + node.mode().description());
+
+            String loaderState = progress.step("Waiting for images to load", () -> awaitLoader(node), s -> s);
+            double loadedAfter = (System.nanoTime() - started) / 1e9;
+
+            List<Check> checks = new ArrayList<>();
+            checks.add(loaderState.equals("active")
+                    ? Check.pass("image loader", NodeLayout.LOADER_UNIT + " finished " + String.format("%.1fs", loadedAfter) + " after start")
+                    : Check.fail("image loader", NodeLayout.LOADER_UNIT + " is " + loaderState + ": " + loaderFailure(node)));
+            checks.add(progress.step("Checking versions", () -> checkVersions(node), Check::detail));
+            List<ImageRecord> records = readRecords(node);
+            checks.addAll(progress.step("Checking images in containerd", () -> checkImages(node, records, arch),
+                    l -> l.stream().filter(Check::ok).count() + "/" + l.size() + " ok"));
+            checks.add(progress.step("Running a preloaded image", () -> runOne(node, records), Check::detail));
+            return new VerifyReport(image, node.mode(), offline, loadedAfter, checks);
+        }
+    }
+
+    private String awaitLoader(NodeLauncher.Node node) {
+        long deadline = System.nanoTime() + LOAD_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            String state = engine.exec(node.id(), List.of("systemctl", "is-active", NodeLayout.LOADER_UNIT)).stdout().strip();
+            if (state.equals("active") || state.equals("failed")) {
+                return state;
+            }
+            if (state.equals("inactive")) {
+                // After boot, "inactive" with an evaluated condition means it never ran (no tarballs), not "not yet".
+                String evaluated = engine.exec(node.id(), List.of("systemctl", "show", "-p", "ConditionTimestampMonotonic",
+                        "--value", NodeLayout.LOADER_UNIT)).stdout().strip();
+                if (!evaluated.isEmpty() && !evaluated.equals("0")) {
+                    return "inactive (skipped: " + NodeLayout.IMAGES_DIR + " is empty)";
+                }
+            }
+            sleep(200);
+        }
+        return "still activating after " + LOAD_TIMEOUT.toMinutes() + " min";
+    }
+
+    private String loaderFailure(NodeLauncher.Node node) {
+        ExecResult r = engine.exec(node.id(), List.of("journalctl", "-u", NodeLayout.LOADER_UNIT, "--no-pager", "-o", "cat"));
+        return r.stdout().lines().filter(l -> l.contains("FAILED")).findFirst().orElse("see journalctl -u " + NodeLayout.LOADER_UNIT);
+    }
+
+    private Check checkVersions(NodeLauncher.Node node) {
+        String recorded = engine.exec(node.id(), List.of("cat", NodeLayout.VERSION_FILE)).stdout().strip();
+        String kubeadm = engine.exec(node.id(), List.of("kubeadm", "version", "-o", "short")).stdout().strip();
+        String kubelet = engine.exec(node.id(), List.of("kubelet", "--version")).stdout().strip().replaceFirst("^Kubernetes\\s+", "");
+        String detail = NodeLayout.VERSION_FILE + "=" + recorded + ", kubeadm=" + kubeadm + ", kubelet=" + kubelet;
+        boolean ok = !recorded.isEmpty() && recorded.equals(kubeadm) && recorded.equals(kubelet);
+        return ok ? Check.pass("versions", detail) : Check.fail("versions", detail);
+    }
+
+    private List<ImageRecord> readRecords(NodeLauncher.Node node) {
+        ExecResult r = engine.exec(node.id(), List.of("cat", NodeLayout.IMAGES_LIST));
+        if (!r.ok()) {
+            throw new UserError("the node image has no " + NodeLayout.IMAGES_LIST + ": was it built by kind-build node-image?");
+        }
+        try {
+            return JSON.readValue(r.stdout(), new TypeReference<List<ImageRecord>>() {});
+        } catch (java.io.IOException e) {
+            throw new UserError(NodeLayout.IMAGES_LIST + " in the node is not valid: " + e.getMessage());
+        }
+    }
+
+    private List<Check> checkImages(NodeLauncher.Node node, List<ImageRecord> records, String arch) {
+        Map<String, ContainerdImages.Listed> listed = ContainerdImages.parseList(
+                engine.execOk(node.id(), List.of("ctr", "-n", "k8s.io", "images", "ls")));
+        List<Check> checks = new ArrayList<>();
+        for (ImageRecord r : records) {
+            String check = "image " + r.name();
+            ContainerdImages.Listed l = listed.get(r.name());
+            if (l == null) {
+                checks.add(Check.fail(check, "not in containerd's k8s.io namespace"));
+                continue;
+            }
+            Optional<String> config = configDigestOf(node, l.targetDigest(), arch);
+            if (config.isEmpty() || !config.get().equals(r.configDigest())) {
+                checks.add(Check.fail(check, "content differs: config " + config.orElse("unreadable") + ", recorded " + r.configDigest()));
+            } else if (!l.pinned()) {
+                checks.add(Check.fail(check, "present but not pinned against kubelet image GC"));
+            } else {
+                checks.add(Check.pass(check, "pinned, config " + shortDigest(r.configDigest())
+                        + (r.digest().isEmpty() ? ", from the Kubernetes release" : ", pulled at " + shortDigest(r.digest()))));
+            }
+        }
+        return checks;
+    }
+
+    private Optional<String> configDigestOf(NodeLauncher.Node node, String targetDigest, String arch) {
+        String doc = engine.exec(node.id(), List.of("ctr", "-n", "k8s.io", "content", "get", targetDigest)).stdout();
+        Optional<String> config = ContainerdImages.configDigest(doc);
+        if (config.isPresent()) {
+            return config;
+        }
+        return ContainerdImages.platformManifest(doc, arch).flatMap(m -> ContainerdImages.configDigest(
+                engine.exec(node.id(), List.of("ctr", "-n", "k8s.io", "content", "get", m)).stdout()));
+    }
+
+    /** Starts the pause image (or the first image) as a task, sees it running, and removes it. */
+    private Check runOne(NodeLauncher.Node node, List<ImageRecord> records) {
+        if (records.isEmpty()) {
+            return Check.fail("run", "no images recorded");
+        }
+        ImageRecord pick = records.stream().filter(r -> r.name().contains("/pause:")).findFirst().orElse(records.get(0));
+        String id = "kind-build-verify";
+        ExecResult run = engine.exec(node.id(), List.of("ctr", "-n", "k8s.io", "run", "-d", pick.name(), id));
+        try {
+            if (!run.ok()) {
+                return Check.fail("run " + pick.name(), "ctr run failed: " + run.lastErrorLine());
+            }
+            sleep(500);
+            String tasks = engine.exec(node.id(), List.of("ctr", "-n", "k8s.io", "tasks", "ls")).stdout();
+            boolean running = tasks.lines().anyMatch(l -> l.startsWith(id + " ") && l.contains("RUNNING"));
+            String exited = running ? "" : tasks.lines().filter(l -> l.startsWith(id + " ")).findFirst().orElse("no task");
+            return running ? Check.pass("run " + pick.name(), "unpacked and started with ctr run")
+                    : Check.fail("run " + pick.name(), "task not running: " + exited.strip());
+        } finally {
+            engine.exec(node.id(), List.of("ctr", "-n", "k8s.io", "tasks", "kill", "-s", "SIGKILL", id));
+            sleep(200);
+            engine.exec(node.id(), List.of("ctr", "-n", "k8s.io", "tasks", "delete", "-f", id));
+            engine.exec(node.id(), List.of("ctr", "-n", "k8s.io", "containers", "delete", id));
+        }
+    }
+
+    private static String shortDigest(String d) {
+        return d.length() > 19 ? d.substring(0, 19) : d;
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UserError("interrupted");
+        }
+    }
+}

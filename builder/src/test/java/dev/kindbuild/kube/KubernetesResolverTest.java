@@ -1,0 +1,302 @@
+package dev.kindbuild.kube;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kindbuild.UserError;
+import dev.kindbuild.progress.BuildEvent;
+import dev.kindbuild.progress.Progress;
+import dev.kindbuild.sample.SampleRelease;
+import dev.kindbuild.sample.SampleServer;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Downloads from {@link SampleServer} on 127.0.0.1: no Docker, no internet. */
+class KubernetesResolverTest {
+    static final String V = "v1.31.2";
+    static final String TARBALL_PATH = "/" + V + "/kubernetes-server-linux-amd64.tar.gz";
+
+    @TempDir
+    Path tmp;
+    Path cache;
+    SampleServer server;
+    SampleRelease.Written release;
+    final List<BuildEvent> events = new CopyOnWriteArrayList<>();
+    final Progress progress = events::add;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        release = SampleRelease.writeRelease(tmp.resolve("www"), V, "amd64");
+        server = SampleServer.start(tmp.resolve("www"));
+        cache = tmp.resolve("cache");
+    }
+
+    @AfterEach
+    void tearDown() {
+        server.close();
+    }
+
+    KubernetesResolver resolver(KubernetesResolver.Options o) {
+        return new KubernetesResolver(o, progress);
+    }
+
+    KubernetesResolver.Options options() {
+        return KubernetesResolver.Options.defaults("amd64").withCacheDir(cache);
+    }
+
+    KubernetesSource release() {
+        return KubernetesSource.detect(V, Optional.empty(), server.baseUri());
+    }
+
+    @Test
+    void releaseIsDownloadedVerifiedThenCached() throws Exception {
+        KubernetesArtifacts a = resolver(options()).resolve(release(), tmp.resolve("work1"));
+        assertEquals(V, a.version());
+        assertEquals("amd64", a.arch());
+        assertEquals(List.of("kubeadm", "kubelet", "kubectl"), List.copyOf(a.binaries().keySet()));
+        assertEquals(4, a.imageTars().size());
+        assertEquals(Optional.of(release.sha256()), a.tarballSha256());
+        assertTrue(a.origin().contains("release " + V + " from " + server.baseUri()), a.origin());
+        assertTrue(Files.isExecutable(a.binary("kubeadm")));
+        assertTrue(a.binary("kubeadm").startsWith(tmp.resolve("work1")));
+        assertEquals(List.of(release.sha256()), cacheEntries());
+        assertEquals(1, server.requests(TARBALL_PATH));
+        assertEquals(1, server.requests(TARBALL_PATH + ".sha256"));
+        assertTrue(events.stream().anyMatch(e -> e instanceof BuildEvent.Bytes), "bytes events during the download");
+        assertTrue(succeeded("Downloading kubernetes-server-linux-amd64.tar.gz").note().contains("sha256 verified"));
+
+        events.clear();
+        KubernetesArtifacts again = resolver(options()).resolve(release(), tmp.resolve("work2"));
+        assertEquals(V, again.version());
+        assertEquals(1, server.requests(TARBALL_PATH), "the cached tarball is not transferred again");
+        assertEquals(2, server.requests(TARBALL_PATH + ".sha256"));
+        assertFalse(events.stream().anyMatch(e -> e instanceof BuildEvent.Bytes), "no bytes transferred");
+        assertEquals("cached", succeeded("Downloading kubernetes-server-linux-amd64.tar.gz").note());
+
+        // noCache bypasses the read
+        resolver(options().withNoCache(true)).resolve(release(), tmp.resolve("work3"));
+        assertEquals(2, server.requests(TARBALL_PATH));
+        assertEquals(List.of(release.sha256()), cacheEntries());
+    }
+
+    @Test
+    void pinnedDigestNeedsNoChecksumFileAndMakesACacheHitFree() {
+        server.checksumMode(SampleServer.ChecksumMode.MISSING);
+        var o = options().withExpectedSha256(Optional.of("sha256:" + release.sha256()));
+        resolver(o).resolve(release(), tmp.resolve("w1"));
+        resolver(o).resolve(release(), tmp.resolve("w2"));
+        assertEquals(Map.of(TARBALL_PATH, 1), server.requestCounts());
+    }
+
+    @Test
+    void checksumMismatchLeavesNothingBehind() throws Exception {
+        server.serveWrongChecksums(true);
+        URI url = URI.create("http://alice:s3cret@127.0.0.1:" + server.port() + TARBALL_PATH);
+        KubernetesSource source = KubernetesSource.detect(url.toString(), Optional.empty(), null);
+        UserError e = assertThrows(UserError.class, () -> resolver(options()).resolve(source, tmp.resolve("w")));
+        String m = e.getMessage();
+        assertTrue(m.startsWith("checksum mismatch for " + server.uri(TARBALL_PATH) + ": expected sha256 "), m);
+        assertTrue(m.endsWith(", got " + release.sha256()), m);
+        assertFalse(m.contains("s3cret") || m.contains("alice"), m);
+        assertEquals(List.of(), cacheEntries(), "no cache entry and no temp file");
+        assertFalse(Files.exists(tmp.resolve("w/kubernetes")), "nothing extracted");
+        BuildEvent.StepFailed failed = (BuildEvent.StepFailed) events.stream()
+                .filter(ev -> ev instanceof BuildEvent.StepFailed).findFirst().orElseThrow();
+        assertFalse(failed.reason().contains("s3cret"));
+    }
+
+    @Test
+    void pinnedDigestMismatch() {
+        var o = options().withExpectedSha256(Optional.of("0".repeat(64)));
+        UserError e = assertThrows(UserError.class, () -> resolver(o).resolve(release(), tmp.resolve("w")));
+        assertTrue(e.getMessage().contains("expected sha256 " + "0".repeat(64) + ", got " + release.sha256()), e.getMessage());
+        assertEquals(List.of(), cacheEntries());
+    }
+
+    @Test
+    void missingChecksumFileIsAnErrorNamingTheFlag() {
+        server.checksumMode(SampleServer.ChecksumMode.MISSING);
+        UserError e = assertThrows(UserError.class, () -> resolver(options()).resolve(release(), tmp.resolve("w")));
+        assertTrue(e.getMessage().startsWith("no checksum published at " + server.uri(TARBALL_PATH + ".sha256") + " (HTTP 404)"),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("--k8s-sha256"), e.getMessage());
+        assertEquals(0, server.requests(TARBALL_PATH));
+    }
+
+    @Test
+    void missingReleaseIs404() {
+        var src = KubernetesSource.detect("v1.99.0", Optional.empty(), server.baseUri());
+        UserError e = assertThrows(UserError.class, () -> resolver(options()).resolve(src, tmp.resolve("w")));
+        assertTrue(e.getMessage().contains("/v1.99.0/kubernetes-server-linux-amd64.tar.gz.sha256"), e.getMessage());
+    }
+
+    @Test
+    void plainHttpToARemoteHostIsRefusedBeforeConnecting() {
+        var src = KubernetesSource.detect("v1.31.2", Optional.empty(), URI.create("http://mirror.invalid"));
+        UserError e = assertThrows(UserError.class, () -> resolver(options()).resolve(src, tmp.resolve("w")));
+        assertTrue(e.getMessage().startsWith("refusing to download over plain http from mirror.invalid"), e.getMessage());
+        assertTrue(events.isEmpty(), "refused before any step started: " + events);
+    }
+
+    @Test
+    void connectionRefusedIsAUserErrorWithoutCredentials() throws Exception {
+        int port = server.port();
+        server.close();
+        var src = KubernetesSource.detect("http://u:pw123@127.0.0.1:" + port + "/x.tar.gz", Optional.empty(), null);
+        UserError e = assertThrows(UserError.class, () -> resolver(options()).resolve(src, tmp.resolve("w")));
+        assertTrue(e.getMessage().startsWith("download of http://127.0.0.1:" + port + "/x.tar.gz.sha256 failed"), e.getMessage());
+        assertFalse(e.getMessage().contains("pw123"));
+        server = SampleServer.start(tmp.resolve("www"));
+    }
+
+    @Test
+    void redirectsAreFollowedAndEveryHopIsChecked() throws Exception {
+        HttpServer redirector = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        redirector.createContext("/", ex -> {
+            String path = ex.getRequestURI().getPath();
+            String target = path.startsWith("/good/") ? server.uri(path.substring(5)).toString()
+                    : "http://mirror.invalid" + path.substring(4);
+            ex.getResponseHeaders().set("Location", target);
+            ex.sendResponseHeaders(302, -1);
+            ex.close();
+        });
+        redirector.start();
+        try {
+            String base = "http://127.0.0.1:" + redirector.getAddress().getPort();
+            var good = KubernetesSource.detect(V, Optional.empty(), URI.create(base + "/good"));
+            assertEquals(V, resolver(options()).resolve(good, tmp.resolve("w")).version());
+            assertEquals(1, server.requests(TARBALL_PATH));
+
+            var bad = KubernetesSource.detect(V, Optional.empty(), URI.create(base + "/bad"));
+            UserError e = assertThrows(UserError.class, () -> resolver(options()).resolve(bad, tmp.resolve("w2")));
+            assertTrue(e.getMessage().startsWith(base + "/bad/" + V + "/kubernetes-server-linux-amd64.tar.gz.sha256 redirected to "
+                    + "http://mirror.invalid/" + V + "/kubernetes-server-linux-amd64.tar.gz.sha256; refusing to download over plain http"),
+                    e.getMessage());
+        } finally {
+            redirector.stop(0);
+        }
+    }
+
+    @Test
+    void localTarball() {
+        var src = KubernetesSource.detect(release.tarball().toString(), Optional.empty(), null);
+        KubernetesArtifacts a = resolver(options()).resolve(src, tmp.resolve("w"));
+        assertEquals(V, a.version());
+        assertEquals(Optional.of(release.sha256()), a.tarballSha256());
+        assertEquals(4, a.imageTars().size());
+        assertEquals(List.of(), cacheEntries(), "local files are not copied into the cache");
+        var pinnedWrong = options().withExpectedSha256(Optional.of("1".repeat(64)));
+        assertThrows(UserError.class, () -> resolver(pinnedWrong).resolve(src, tmp.resolve("w2")));
+    }
+
+    @Test
+    void binariesDirectory() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("bins"));
+        for (String b : KubernetesSource.BINARIES) {
+            Files.writeString(dir.resolve(b), "#!/bin/sh\n");
+        }
+        Files.writeString(dir.resolve("kube-proxy.tar"), "img");
+        Files.writeString(dir.resolve("kube-apiserver.tar"), "img");
+        var src = KubernetesSource.detect(dir.toString(), Optional.empty(), null);
+
+        UserError e = assertThrows(UserError.class, () -> resolver(options()).resolve(src, tmp.resolve("w")));
+        assertTrue(e.getMessage().startsWith("cannot tell the Kubernetes version of " + dir + ": add a file " + dir.resolve("version")),
+                e.getMessage());
+
+        KubernetesArtifacts given = resolver(options().withFallbackVersion(Optional.of("1.30.1"))).resolve(src, tmp.resolve("w"));
+        assertEquals("v1.30.1", given.version());
+
+        Files.writeString(dir.resolve("kube-apiserver.docker_tag"), "v1.29.3");
+        assertEquals("v1.29.3", resolver(options()).resolve(src, tmp.resolve("w")).version());
+
+        Files.writeString(dir.resolve("version"), "v1.31.0\n");
+        KubernetesArtifacts a = resolver(options()).resolve(src, tmp.resolve("w"));
+        assertEquals("v1.31.0", a.version());
+        assertEquals(dir.resolve("kubelet"), a.binary("kubelet"));
+        assertEquals(List.of(dir.resolve("kube-apiserver.tar"), dir.resolve("kube-proxy.tar")), a.imageTars());
+        assertEquals(Optional.empty(), a.tarballSha256());
+    }
+
+    @Test
+    void sourceTreeRunsMakeLikeKind() throws Exception {
+        Path root = fakeKubernetesTree(tmp.resolve("k8s"), "arm64", true);
+        var src = KubernetesSource.detect(root.toString(), Optional.empty(), null);
+        var o = KubernetesResolver.Options.defaults("arm64").withCacheDir(cache);
+        KubernetesArtifacts a = resolver(o).resolve(src, tmp.resolve("w"));
+        assertEquals("v1.32.0-alpha.0.1234+0123456789abcd", a.version());
+        assertEquals("arm64", a.arch());
+        assertEquals(root.resolve("_output/dockerized/bin/linux/arm64/kubeadm"), a.binary("kubeadm"));
+        assertEquals(2, a.imageTars().size());
+        String args = Files.readString(root.resolve("make-args"));
+        assertEquals("quick-release-images|cmd/kubeadm cmd/kubectl cmd/kubelet|0|n|n|linux/arm64\n", args);
+        assertTrue(events.stream().anyMatch(e -> e instanceof BuildEvent.Detail d && d.line().equals("building for linux/arm64")));
+        assertEquals(List.of("make", "-C", root.toString(), "quick-release-images",
+                "KUBE_EXTRA_WHAT=cmd/kubeadm cmd/kubectl cmd/kubelet", "KUBE_VERBOSE=0", "KUBE_BUILD_HYPERKUBE=n",
+                "KUBE_BUILD_CONFORMANCE=n", "KUBE_BUILD_PLATFORMS=linux/arm64"), KubernetesResolver.makeCommand(root, "arm64"));
+    }
+
+    @Test
+    void failingSourceBuild() throws Exception {
+        Path root = fakeKubernetesTree(tmp.resolve("k8s"), "amd64", false);
+        var src = KubernetesSource.detect(root.toString(), Optional.of("source"), null);
+        UserError e = assertThrows(UserError.class, () -> resolver(options()).resolve(src, tmp.resolve("w")));
+        assertTrue(e.getMessage().startsWith("building Kubernetes from " + root + " failed (make exited 2): "), e.getMessage());
+        assertTrue(e.getMessage().contains("compiler exploded"), e.getMessage());
+    }
+
+    /** A tree with go.mod, hack/print-workspace-status.sh and a Makefile whose target makes kind's expected outputs. */
+    static Path fakeKubernetesTree(Path root, String arch, boolean succeed) throws IOException {
+        Files.createDirectories(root.resolve("hack"));
+        Files.writeString(root.resolve("go.mod"), "module k8s.io/kubernetes\n\ngo 1.23\n");
+        Files.writeString(root.resolve("hack/print-workspace-status.sh"), "#!/usr/bin/env bash\n"
+                + "echo STABLE_BUILD_GIT_COMMIT 0123456789abcdef\n"
+                + "echo gitMajor 1\n"
+                + "echo gitVersion v1.32.0-alpha.0.1234+0123456789abcd\n");
+        String out = "_output/dockerized/bin/linux/$(ARCH)";
+        String imgs = "_output/release-images/$(ARCH)";
+        String body = succeed
+                ? "\t@echo building for $(KUBE_BUILD_PLATFORMS)\n"
+                        + "\t@printf '%s|%s|%s|%s|%s|%s\\n' $@ \"$(KUBE_EXTRA_WHAT)\" $(KUBE_VERBOSE) $(KUBE_BUILD_HYPERKUBE) "
+                        + "$(KUBE_BUILD_CONFORMANCE) $(KUBE_BUILD_PLATFORMS) > make-args\n"
+                        + "\t@mkdir -p " + out + " " + imgs + "\n"
+                        + "\t@for b in kubeadm kubelet kubectl; do printf '#!/bin/sh\\n' > " + out + "/$$b; chmod +x " + out + "/$$b; done\n"
+                        + "\t@touch " + imgs + "/kube-apiserver.tar " + imgs + "/kube-proxy.tar\n"
+                : "\t@echo compiler exploded >&2; exit 1\n";
+        Files.writeString(root.resolve("Makefile"), "ARCH = $(lastword $(subst /, ,$(KUBE_BUILD_PLATFORMS)))\n"
+                + "quick-release-images:\n" + body);
+        return root;
+    }
+
+    private BuildEvent.StepSucceeded succeeded(String step) {
+        return events.stream().filter(e -> e instanceof BuildEvent.StepSucceeded s && s.step().equals(step))
+                .map(e -> (BuildEvent.StepSucceeded) e).reduce((a, b) -> b).orElseThrow(() -> new AssertionError(events.toString()));
+    }
+
+    private List<String> cacheEntries() {
+        Path dir = cache.resolve("downloads/sha256");
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        } catch (IOException e) {
+            throw new RuntimeException(e);
+        }
+    }
+}
