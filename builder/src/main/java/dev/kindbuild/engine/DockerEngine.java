@@ -51,11 +51,13 @@ public final class DockerEngine implements AutoCloseable {
     private final String host;
     private final DockerHttpClient http;
     private final DockerClient client;
+    private final DefaultDockerClientConfig config;
 
-    private DockerEngine(String host, DockerHttpClient http, DockerClient client) {
+    private DockerEngine(String host, DockerHttpClient http, DockerClient client, DefaultDockerClientConfig config) {
         this.host = host;
         this.http = http;
         this.client = client;
+        this.config = config;
     }
 
     /** Connects to DOCKER_HOST (default the local socket) and checks the engine answers. */
@@ -67,7 +69,7 @@ public final class DockerEngine implements AutoCloseable {
                 .sslConfig(config.getSSLConfig())
                 .connectionTimeout(Duration.ofSeconds(5))
                 .build();
-        DockerEngine engine = new DockerEngine(host, http, DockerClientImpl.getInstance(config, http));
+        DockerEngine engine = new DockerEngine(host, http, DockerClientImpl.getInstance(config, http), config);
         try {
             engine.client.pingCmd().exec();
         } catch (RuntimeException e) {
@@ -229,6 +231,59 @@ public final class DockerEngine implements AutoCloseable {
             throw new UserError("image build failed: " + rootMessage(e)
                     + (lastLine.isEmpty() ? "" : " (last output: " + lastLine + ")") + "; run with -v for the full log");
         }
+    }
+
+    /**
+     * Whether the engine would talk plain HTTP to {@code registry} (its insecure-registries setting, which includes
+     * 127.0.0.0/8 by default). The engine's push keeps the image exactly as built (stop signal included).
+     */
+    public boolean engineTreatsAsInsecure(String registry) {
+        JsonNode info = requestJson("GET", "/info", null, null);
+        JsonNode index = info.path("RegistryConfig").path("IndexConfigs").path(registry);
+        if (!index.isMissingNode()) {
+            return !index.path("Secure").asBoolean(true);
+        }
+        String hostOnly = registry.replaceFirst(":\\d+$", "");
+        for (JsonNode cidr : info.path("RegistryConfig").path("InsecureRegistryCIDRs")) {
+            if (cidr.asText().equals("127.0.0.0/8") && (hostOnly.startsWith("127.") || hostOnly.equals("localhost"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Pushes {@code ref} with the engine, credentials from the Docker config; returns the pushed manifest digest. */
+    public String push(String ref, Consumer<String> log) {
+        ImageName name = ImageName.parse(ref);
+        StringBuilder digest = new StringBuilder();
+        StringBuilder error = new StringBuilder();
+        try {
+            client.pushImageCmd(name.repository()).withTag(name.tag())
+                    .withAuthConfig(config.effectiveAuthConfig(ref))
+                    .exec(new ResultCallback.Adapter<com.github.dockerjava.api.model.PushResponseItem>() {
+                        @Override
+                        public void onNext(com.github.dockerjava.api.model.PushResponseItem item) {
+                            if (item.getError() != null) {
+                                error.append(item.getError());
+                            }
+                            if (item.getAux() != null && item.getAux().getDigest() != null) {
+                                digest.append(item.getAux().getDigest());
+                            }
+                            if (item.getStatus() != null && item.getProgressDetail() == null) {
+                                log.accept((item.getId() == null ? "" : item.getId() + ": ") + item.getStatus());
+                            }
+                        }
+                    }).awaitCompletion(30, TimeUnit.MINUTES);
+        } catch (DockerException e) {
+            throw new UserError("push of " + ref + " failed: " + rootMessage(e));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UserError("interrupted while pushing " + ref);
+        }
+        if (error.length() > 0 || digest.length() == 0) {
+            throw new UserError("push of " + ref + " failed: " + (error.length() > 0 ? error : "the engine reported no digest"));
+        }
+        return digest.toString();
     }
 
     public InputStream save(String ref) {
