@@ -25,8 +25,8 @@ final class BaseImageCommand implements Callable<Integer> {
             description = "Debian image to start from (default: ${DEFAULT-VALUE}); bootstrapped with mmdebstrap when it cannot be pulled.")
     String from;
 
-    @Option(names = "--arch", paramLabel = "ARCH", description = "amd64 or arm64 (default: the engine's).")
-    String arch;
+    @Mixin
+    ArchOption arch;
 
     @Option(names = "--debian-mirror", paramLabel = "URL", defaultValue = BaseImageRequest.DEFAULT_MIRROR,
             description = "Debian mirror for the offline bootstrap (default: ${DEFAULT-VALUE}).")
@@ -46,13 +46,11 @@ final class BaseImageCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (arch != null) {
-            BaseImageRequest.checkArch(arch);
-        }
+        arch.validate();
         Progress progress = output.progress();
         long start = System.nanoTime();
         try (DockerEngine engine = DockerEngine.connect()) {
-            String targetArch = arch != null ? arch : engine.facts().architecture();
+            String targetArch = arch.resolve(engine);
             BaseImageRequest request = new BaseImageRequest(Optional.ofNullable(image), from, targetArch, debianMirror, force, check);
             BaseImageResult result = new BaseImageBuild(engine, progress).run(request);
             Optional<String> pushed = registry.pushIfAsked(engine, result.image(), progress);

@@ -44,8 +44,8 @@ final class NodeImageCommand implements Callable<Integer> {
     @Option(names = "--base-image", paramLabel = "IMAGE", description = "Base image to build on (default: the bundled base recipe, built or reused).")
     String baseImage;
 
-    @Option(names = "--arch", paramLabel = "ARCH", description = "amd64 or arm64 (default: the engine's).")
-    String arch;
+    @Mixin
+    ArchOption arch;
 
     @Option(names = "--k8s-release-url", paramLabel = "URL", defaultValue = "https://dl.k8s.io",
             description = "Where released versions are downloaded from (default: ${DEFAULT-VALUE}).")
@@ -81,9 +81,7 @@ final class NodeImageCommand implements Callable<Integer> {
         if (k8sVersion != null && sourceArg != null) {
             throw new UserError("give either SOURCE or --k8s-version, not both");
         }
-        if (arch != null) {
-            BaseImageRequest.checkArch(arch);
-        }
+        arch.validate();
         Optional<String> forcedType = Optional.ofNullable(k8sVersion != null ? "release" : type);
         KubernetesSource source = KubernetesSource.detect(given, forcedType, URI.create(releaseUrl));
         RegistryMirrors parsedMirrors = RegistryMirrors.parse(mirrors);
@@ -91,7 +89,7 @@ final class NodeImageCommand implements Callable<Integer> {
         Progress progress = output.progress();
         long start = System.nanoTime();
         try (DockerEngine engine = DockerEngine.connect()) {
-            String targetArch = arch != null ? arch : engine.facts().architecture();
+            String targetArch = arch.resolve(engine);
             NodeImageRequest request = new NodeImageRequest(source, Optional.ofNullable(image), Optional.ofNullable(baseImage),
                     targetArch, parsedMirrors, access, extraImages, noCache, allowInsecureHttp, Optional.ofNullable(k8sSha256));
             NodeImageResult result = new NodeImageBuild(engine, progress).run(request);

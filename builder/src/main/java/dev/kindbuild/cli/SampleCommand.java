@@ -25,8 +25,8 @@ final class SampleCommand implements Callable<Integer> {
     @Option(names = "--k8s-version", paramLabel = "vX.Y.Z", defaultValue = "v1.31.2", description = "Version of the sample release (default: ${DEFAULT-VALUE}).")
     String version;
 
-    @Option(names = "--arch", paramLabel = "ARCH", description = "amd64 or arm64 (default: the engine's, or amd64).")
-    String arch;
+    @Mixin
+    ArchOption arch;
 
     @Option(names = "--port", defaultValue = "0", description = "Port on 127.0.0.1 (default: any free one).")
     int port;
@@ -43,15 +43,11 @@ final class SampleCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Progress progress = output.progress();
-        String targetArch = arch;
-        if (targetArch == null) {
-            try (DockerEngine engine = DockerEngine.connect()) {
-                targetArch = engine.facts().architecture();
-            } catch (RuntimeException noEngine) {
-                targetArch = "amd64";
-            }
+        arch.validate();
+        String targetArch;
+        try (DockerEngine engine = DockerEngine.connect()) {
+            targetArch = arch.resolve(engine);
         }
-        BaseImageRequest.checkArch(targetArch);
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch closed = new CountDownLatch(1);
         // On Ctrl-C/SIGTERM: let the main thread stop the server and delete the files before the JVM halts.

@@ -1,5 +1,6 @@
 package dev.kindbuild.image;
 
+import dev.kindbuild.lifecycle.TempPaths;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.cloud.tools.jib.api.Containerizer;
@@ -146,7 +147,7 @@ public final class ImagePuller {
         } finally {
             Files.deleteIfExists(tmp);
             if (noCache) {
-                deleteTree(layers);
+                TempPaths.deleteTree(layers);
             }
         }
     }
@@ -178,7 +179,7 @@ public final class ImagePuller {
             Throwable cause = e.getCause() == null ? e : e.getCause();
             throw new UserError("pulling " + name + " from " + byDigest + " failed: " + describe(cause), cause);
         } finally {
-            deleteTree(appCache);
+            TempPaths.deleteTree(appCache);
         }
     }
 
@@ -397,20 +398,5 @@ public final class ImagePuller {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         return dir.resolve("." + target.getFileName() + ".tmp-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
-    }
-
-    static void deleteTree(Path dir) {
-        if (dir == null || !Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            List<Path> all = new ArrayList<>();
-            paths.sorted(Comparator.reverseOrder()).forEach(all::add);
-            for (Path p : all) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot remove " + dir, e);
-        }
     }
 }

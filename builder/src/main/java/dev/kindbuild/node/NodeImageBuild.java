@@ -1,5 +1,6 @@
 package dev.kindbuild.node;
 
+import dev.kindbuild.lifecycle.TempPaths;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.image.ImagePuller;
 import dev.kindbuild.kube.KubernetesArtifacts;
@@ -41,7 +42,7 @@ public final class NodeImageBuild {
             progress.emit(event);
         };
         try (CleanupStack cleanup = new CleanupStack()) {
-            Path work = createWorkDir(cleanup);
+            Path work = TempPaths.createDirectory("kind-build-node-", cleanup);
             KubernetesResolver resolver = new KubernetesResolver(resolverOptions(request), timed, cleanup);
             KubernetesArtifacts k8s = timed.step("Preparing Kubernetes", () -> resolver.resolve(request.source(), work.resolve("k8s")),
                     a -> a.version() + " from " + a.origin());
@@ -80,24 +81,4 @@ public final class NodeImageBuild {
                 .withExpectedSha256(request.k8sSha256());
     }
 
-    private static Path createWorkDir(CleanupStack cleanup) {
-        try {
-            Path work = Files.createTempDirectory("kind-build-node-");
-            cleanup.push("work dir " + work, () -> deleteTree(work));
-            return work;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
 }

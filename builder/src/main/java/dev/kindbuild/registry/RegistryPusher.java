@@ -1,5 +1,6 @@
 package dev.kindbuild.registry;
 
+import dev.kindbuild.lifecycle.TempPaths;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.cloud.tools.jib.api.Containerizer;
@@ -105,7 +106,7 @@ public final class RegistryPusher {
         } catch (IOException e) {
             throw failure(target, e);
         } finally {
-            deleteTree(work);
+            TempPaths.deleteTree(work);
         }
     }
 
@@ -160,17 +161,6 @@ public final class RegistryPusher {
     private void log(LogEvent e) {
         if (e.getLevel() == LogEvent.Level.ERROR || e.getLevel() == LogEvent.Level.WARN) {
             progress.detail("jib: " + e.getMessage());
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 }

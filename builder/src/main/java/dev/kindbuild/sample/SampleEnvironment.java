@@ -1,5 +1,6 @@
 package dev.kindbuild.sample;
 
+import dev.kindbuild.lifecycle.TempPaths;
 import dev.kindbuild.image.ImageRef;
 import dev.kindbuild.image.RegistryAccess;
 import dev.kindbuild.node.AddonManifests;
@@ -49,7 +50,7 @@ public final class SampleEnvironment implements AutoCloseable {
             }
             return new SampleEnvironment(root, server, pushed);
         } catch (IOException | RuntimeException e) {
-            deleteTree(root);
+            TempPaths.deleteTree(root);
             throw e;
         }
     }
@@ -86,18 +87,6 @@ public final class SampleEnvironment implements AutoCloseable {
     @Override
     public void close() {
         server.close();
-        try {
-            deleteTree(root);
-        } catch (IOException e) {
-            // a temp dir; leave it for the OS
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
+        TempPaths.deleteTree(root);
     }
 }

@@ -1,5 +1,6 @@
 package dev.kindbuild.sample;
 
+import dev.kindbuild.lifecycle.TempPaths;
 import com.google.cloud.tools.jib.api.Containerizer;
 import com.google.cloud.tools.jib.api.Jib;
 import com.google.cloud.tools.jib.api.JibContainer;
@@ -89,7 +90,7 @@ public final class SampleImages {
                         .containerize(containerizer);
                 return new Pushed(target, result.getDigest().toString());
             } finally {
-                deleteTree(work);
+                TempPaths.deleteTree(work);
             }
         }, p -> p.digest().substring(0, 19));
     }
@@ -230,14 +231,6 @@ public final class SampleImages {
     private static void check(boolean ok, String what) {
         if (!ok) {
             throw new IllegalStateException("sample program layout broken: " + what);
-        }
-    }
-
-    private static void deleteTree(Path dir) {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 }

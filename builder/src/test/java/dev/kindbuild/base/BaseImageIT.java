@@ -9,7 +9,6 @@ import dev.kindbuild.engine.ImageInfo;
 import dev.kindbuild.engine.Labels;
 import dev.kindbuild.engine.NodeMode;
 import dev.kindbuild.testing.RecordingProgress;
-import dev.kindbuild.testing.TestBaseImage;
 import dev.kindbuild.testing.TestEngine;
 import java.util.List;
 import java.util.Optional;
@@ -25,7 +24,10 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class BaseImageIT {
+    /** Its own tag: other tests share {@code TestBaseImage}, which may already exist when this class runs. */
+    private static final String TAG = "kind-build-test/base-it:" + ProcessHandle.current().pid();
     private DockerEngine engine;
+    private BaseImageResult built;
 
     @BeforeAll
     void connect() {
@@ -35,15 +37,23 @@ class BaseImageIT {
     @AfterAll
     void close() {
         if (engine != null) {
+            engine.removeImage(TAG);
             engine.close();
         }
+    }
+
+    private BaseImageRequest request(boolean force) {
+        return new BaseImageRequest(Optional.of(TAG), BaseImageRequest.DEFAULT_FROM, engine.facts().architecture(),
+                BaseImageRequest.DEFAULT_MIRROR, force, false);
     }
 
     @Test
     @Order(1)
     void buildsAnImageWithKindsNodeConfiguration() {
         RecordingProgress progress = new RecordingProgress();
-        BaseImageResult result = TestBaseImage.get(engine, true, progress);
+        // --force: a real build of every step, whatever the engine already has.
+        BaseImageResult result = new BaseImageBuild(engine, progress).run(request(true));
+        built = result;
         assertFalse(result.reused());
         assertTrue(result.from().isPresent());
         if (result.from().get().how().equals("bootstrapped")) {
@@ -64,7 +74,7 @@ class BaseImageIT {
     @Order(2)
     void bootsWithSystemdAndContainerdAndLeavesNoContainer() {
         RecordingProgress progress = new RecordingProgress();
-        NodeMode mode = BootCheck.run(engine, TestBaseImage.TAG, progress);
+        NodeMode mode = BootCheck.run(engine, TAG, progress);
         assertTrue(progress.notices().stream().anyMatch(n -> n.startsWith("node mode: ")), progress.notices().toString());
         assertTrue(progress.succeeded().stream().anyMatch(s -> s.startsWith("Checking containerd")));
         assertTrue(mode == NodeMode.PRIVILEGED || mode == NodeMode.FALLBACK);
@@ -76,12 +86,9 @@ class BaseImageIT {
     @Order(3)
     void rebuildWithAnUnchangedRecipeReusesTheImage() {
         RecordingProgress progress = new RecordingProgress();
-        BaseImageResult first = TestBaseImage.get(engine, true, progress);
-        BaseImageRequest again = new BaseImageRequest(Optional.of(TestBaseImage.TAG), BaseImageRequest.DEFAULT_FROM,
-                engine.facts().architecture(), BaseImageRequest.DEFAULT_MIRROR, false, false);
-        BaseImageResult second = new BaseImageBuild(engine, progress).run(again);
+        BaseImageResult second = new BaseImageBuild(engine, progress).run(request(false));
         assertTrue(second.reused());
-        assertEquals(first.imageId(), second.imageId());
+        assertEquals(built.imageId(), second.imageId());
         assertTrue(progress.succeeded().stream().anyMatch(s -> s.startsWith("Reusing base image")));
     }
 }

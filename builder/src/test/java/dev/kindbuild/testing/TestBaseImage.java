@@ -17,7 +17,10 @@ public final class TestBaseImage {
 
     private TestBaseImage() {}
 
-    /** Builds the base image with {@code force} (a real build) unless one was already made in this JVM. */
+    /**
+     * The base image under {@link #TAG}: reused by recipe hash when the engine has one, else built; with
+     * {@code force} a real rebuild. Made once per JVM.
+     */
     public static synchronized BaseImageResult get(DockerEngine engine, boolean force, RecordingProgress progress) {
         if (built == null) {
             boolean bootstrapExisted = engine.inspectImage("kind-build/debian-bootstrap:bookworm-" + engine.facts().architecture()).isPresent();
