@@ -2,6 +2,7 @@ package dev.kindbuild.cli;
 
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.progress.Progress;
+import dev.kindbuild.registry.ImagePush;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;

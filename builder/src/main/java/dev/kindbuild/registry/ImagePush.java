@@ -1,4 +1,4 @@
-package dev.kindbuild.cli;
+package dev.kindbuild.registry;
 
 import dev.kindbuild.UserError;
 import dev.kindbuild.engine.DockerEngine;
@@ -12,10 +12,11 @@ import java.util.List;
  * stop signal systemd needs); kind-build enforces its TLS rule first — plain HTTP only to loopback registries or ones
  * named with --insecure-registry — and says what to change when the engine's own setting disagrees.
  */
-final class ImagePush {
+public final class ImagePush {
     private ImagePush() {}
 
-    static String push(DockerEngine engine, String image, List<String> insecureRegistries, Progress progress) {
+    /** Pushes {@code image} from the engine; returns the pushed manifest digest. */
+    public static String push(DockerEngine engine, String image, List<String> insecureRegistries, Progress progress) {
         ImageRef target = ImageRef.parse(image);
         String registry = target.registry();
         if (target.isDockerHub() && !image.startsWith("docker.io/")) {

@@ -1,4 +1,4 @@
-package dev.kindbuild.cli;
+package dev.kindbuild.registry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kindbuild.UserError;
 import dev.kindbuild.engine.DockerEngine;
-import dev.kindbuild.registry.LocalRegistry;
 import dev.kindbuild.testing.RecordingProgress;
 import dev.kindbuild.testing.TestBaseImage;
 import dev.kindbuild.testing.TestEngine;
