@@ -26,11 +26,20 @@ public final class CleanupStack implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(hook);
     }
 
-    /** Registers {@code undo}; returns a handle that runs it early (and only once). */
-    public synchronized Handle push(String what, Undo undo) {
+    /**
+     * Registers {@code undo}; returns a handle that runs it early (and only once). After the stack has run (e.g. on
+     * Ctrl-C while the build thread is still going), the undo runs at once and the caller is stopped.
+     */
+    public Handle push(String what, Undo undo) {
         Entry entry = new Entry(what, undo);
-        entries.push(entry);
-        return new Handle(entry);
+        synchronized (this) {
+            if (!closed) {
+                entries.push(entry);
+                return new Handle(entry);
+            }
+        }
+        runOne(entry);
+        throw new dev.kindbuild.UserError("interrupted: cleaned up " + what, 130, null);
     }
 
     /** A registered undo that can be run now, or forgotten when the resource is kept (e.g. a finished image). */
