@@ -1,10 +1,10 @@
 package dev.kindbuild.cli;
 
 import dev.kindbuild.UserError;
-import dev.kindbuild.base.BaseImageRequest;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.image.RegistryAccess;
 import dev.kindbuild.image.RegistryMirrors;
+import dev.kindbuild.kube.KubeVersion;
 import dev.kindbuild.kube.KubernetesSource;
 import dev.kindbuild.node.ImageRecord;
 import dev.kindbuild.node.NodeImageBuild;
@@ -82,6 +82,10 @@ final class NodeImageCommand implements Callable<Integer> {
             throw new UserError("give either SOURCE or --k8s-version, not both");
         }
         arch.validate();
+        if (k8sVersion != null) {
+            KubeVersion.parse(k8sVersion, "--k8s-version");
+        }
+        NodeImageRequest.checkNames(Optional.ofNullable(image), extraImages, Optional.ofNullable(k8sSha256));
         Optional<String> forcedType = Optional.ofNullable(k8sVersion != null ? "release" : type);
         KubernetesSource source = KubernetesSource.detect(given, forcedType, URI.create(releaseUrl));
         RegistryMirrors parsedMirrors = RegistryMirrors.parse(mirrors);

@@ -1,6 +1,5 @@
 package dev.kindbuild.cli;
 
-import dev.kindbuild.base.BaseImageRequest;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.progress.Progress;
 import dev.kindbuild.sample.SampleEnvironment;

@@ -37,19 +37,9 @@ public final class ImageCache {
         return new ImageCache(root.toAbsolutePath());
     }
 
-    /** {@code $KIND_BUILD_CACHE}, else {@code ${XDG_CACHE_HOME:-~/.cache}/kind-build}. */
+    /** At the cache root of {@link dev.kindbuild.CacheLocation}. */
     public static ImageCache defaultLocation() {
-        return at(defaultRoot(System.getenv("KIND_BUILD_CACHE"), System.getenv("XDG_CACHE_HOME"), System.getProperty("user.home")));
-    }
-
-    static Path defaultRoot(String kindBuildCache, String xdgCacheHome, String home) {
-        if (kindBuildCache != null && !kindBuildCache.isBlank()) {
-            return Paths.get(kindBuildCache);
-        }
-        if (xdgCacheHome != null && !xdgCacheHome.isBlank()) {
-            return Paths.get(xdgCacheHome, "kind-build");
-        }
-        return Paths.get(home, ".cache", "kind-build");
+        return at(dev.kindbuild.CacheLocation.root());
     }
 
     public Path root() {

@@ -16,20 +16,9 @@ public final class DownloadCache {
         this.root = root;
     }
 
-    /** {@code $KIND_BUILD_CACHE}, else {@code ${XDG_CACHE_HOME:-~/.cache}/kind-build}. */
+    /** The cache root of {@link dev.kindbuild.CacheLocation}. */
     public static Path defaultRoot() {
-        return defaultRoot(System.getenv(), Path.of(System.getProperty("user.home")));
-    }
-
-    /** As {@link #defaultRoot()} for a given environment and home directory (for tests). */
-    public static Path defaultRoot(Map<String, String> env, Path home) {
-        String explicit = env.get("KIND_BUILD_CACHE");
-        if (explicit != null && !explicit.isBlank()) {
-            return Path.of(explicit);
-        }
-        String xdg = env.get("XDG_CACHE_HOME");
-        Path base = xdg != null && !xdg.isBlank() && Path.of(xdg).isAbsolute() ? Path.of(xdg) : home.resolve(".cache");
-        return base.resolve("kind-build");
+        return dev.kindbuild.CacheLocation.root();
     }
 
     public Path root() {

@@ -1,8 +1,11 @@
 package dev.kindbuild.node;
 
+import dev.kindbuild.UserError;
+import dev.kindbuild.image.ImageRef;
 import dev.kindbuild.image.RegistryAccess;
 import dev.kindbuild.image.RegistryMirrors;
 import dev.kindbuild.kube.KubernetesSource;
+import dev.kindbuild.kube.Sha256;
 import java.util.List;
 import java.util.Optional;
 
@@ -34,5 +37,21 @@ public record NodeImageRequest(
 
     public NodeImageRequest {
         extraImages = List.copyOf(extraImages);
+        checkNames(image, extraImages, k8sSha256);
+    }
+
+    /**
+     * Fails with one line on a malformed --image, --extra-image or --k8s-sha256. The CLI calls it before connecting
+     * to the engine; otherwise a bad --extra-image would fail only after the builder is set up, and a bad --image
+     * only at the commit, after every image was pulled.
+     */
+    public static void checkNames(Optional<String> image, List<String> extraImages, Optional<String> k8sSha256) {
+        image.ifPresent(name -> {
+            if (ImageRef.parse(name).digest() != null) {
+                throw new UserError("--image " + name + ": give the node image a name:tag, not a digest");
+            }
+        });
+        extraImages.forEach(ref -> ImageRef.parse(ref).nameWithTag());
+        k8sSha256.ifPresent(hex -> Sha256.parseDigest(hex, "--k8s-sha256"));
     }
 }

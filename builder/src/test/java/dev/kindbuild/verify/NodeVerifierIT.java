@@ -1,0 +1,133 @@
+package dev.kindbuild.verify;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kindbuild.UserError;
+import dev.kindbuild.engine.ContainerFile;
+import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.image.RegistryAccess;
+import dev.kindbuild.image.RegistryMirrors;
+import dev.kindbuild.kube.KubernetesSource;
+import dev.kindbuild.node.NodeImageBuild;
+import dev.kindbuild.node.NodeImageRequest;
+import dev.kindbuild.node.NodeImageResult;
+import dev.kindbuild.node.NodeLayout;
+import dev.kindbuild.registry.LocalRegistry;
+import dev.kindbuild.sample.SampleEnvironment;
+import dev.kindbuild.sample.SampleImage;
+import dev.kindbuild.testing.ImageFiles;
+import dev.kindbuild.testing.Leaks;
+import dev.kindbuild.testing.RecordingProgress;
+import dev.kindbuild.testing.TestBaseImage;
+import dev.kindbuild.testing.TestCache;
+import dev.kindbuild.testing.TestEngine;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * `kind-build verify` against the real engine: a node image whose /kind/images holds a damaged tarball must fail
+ * the image-loader check, naming the file, while every real image still loads. Builds its own node image from the
+ * sample environment (private cache, kind-build-test/ tags, all removed at the end).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class NodeVerifierIT {
+    @RegisterExtension
+    static final LocalRegistry REGISTRY = new LocalRegistry();
+
+    private static final String V = "v1.31.2";
+    private static final String TAG = "kind-build-test/verify-it:" + Leaks.PID;
+    private static final String CORRUPT_TAG = TAG + "-corrupt";
+    private static final String ENTRYPOINT = "ENTRYPOINT [\"/usr/local/bin/entrypoint\", \"/sbin/init\"]";
+
+    private DockerEngine engine;
+    private TestCache cache;
+    private SampleEnvironment env;
+    private NodeImageResult node;
+
+    @BeforeAll
+    void buildNodeImage() throws IOException {
+        engine = TestEngine.connect();
+        String arch = engine.facts().architecture();
+        cache = TestCache.create();
+        RecordingProgress progress = new RecordingProgress();
+        TestBaseImage.get(engine, false, progress);
+        env = SampleEnvironment.start(V, arch, 0, REGISTRY.host(), progress);
+        RegistryMirrors mirrors = RegistryMirrors.parse(List.of("registry.k8s.io=" + REGISTRY.host(), "docker.io=" + REGISTRY.host()));
+        node = new NodeImageBuild(engine, progress).run(new NodeImageRequest(new KubernetesSource.Release(V, env.releaseUrl()),
+                Optional.of(TAG), Optional.of(TestBaseImage.TAG), arch, mirrors, RegistryAccess.defaults(), List.of(), false, false,
+                Optional.empty()));
+    }
+
+    @AfterAll
+    void tearDown() {
+        try {
+            if (engine != null) {
+                engine.removeImage(CORRUPT_TAG);
+                engine.removeImage(TAG);
+                engine.close();
+            }
+        } finally {
+            if (env != null) {
+                env.close();
+            }
+            if (cache != null) {
+                cache.close();
+            }
+        }
+    }
+
+    @Test
+    void aTruncatedTarballFailsTheLoaderCheckNamingItWhileEveryRealImagePasses() {
+        String arch = engine.facts().architecture();
+        byte[] data = new byte[256 * 1024];
+        new java.util.Random(42).nextBytes(data);
+        byte[] archive = SampleImage.of(arch, "registry.k8s.io/zz-corrupt:v1").withFile("zz/data", data, 0644).dockerArchive();
+        // Cut inside the layer's data (not on a 512-byte block boundary), as an interrupted copy would.
+        byte[] truncated = Arrays.copyOf(archive, archive.length / 2 + 77);
+        try (ImageFiles derived = new ImageFiles(engine, node.image())) {
+            engine.copyFiles(derived.containerId(),
+                    List.of(ContainerFile.ofBytes(NodeLayout.IMAGES_DIR + "/zz-corrupt.tar", 0644, truncated)));
+            engine.commit(derived.containerId(), CORRUPT_TAG, List.of(ENTRYPOINT));
+        }
+
+        VerifyReport report = new NodeVerifier(engine, new RecordingProgress()).run(CORRUPT_TAG, true);
+        String described = describe(report);
+        assertFalse(report.passed(), described);
+        List<Check> failed = report.checks().stream().filter(c -> !c.ok()).toList();
+        assertEquals(1, failed.size(), described);
+        Check loader = failed.get(0);
+        assertEquals("image loader", loader.name(), described);
+        assertTrue(loader.detail().contains("zz-corrupt.tar"), loader.detail());
+
+        List<Check> imageChecks = report.checks().stream().filter(c -> c.name().startsWith("image ") && !c.name().equals("image loader")).toList();
+        assertEquals(node.images().stream().map(r -> "image " + r.name()).sorted().toList(),
+                imageChecks.stream().map(Check::name).sorted().toList(), described);
+        assertTrue(imageChecks.stream().allMatch(c -> c.ok() && c.detail().startsWith("pinned")), described);
+        Leaks.assertNoContainers(engine);
+    }
+
+    @Test
+    void anImageThatIsNotThereIsOneClearError() {
+        UserError e = assertThrows(UserError.class,
+                () -> new NodeVerifier(engine, new RecordingProgress()).run(TAG + "-never-built", true));
+        assertTrue(e.getMessage().startsWith("no image " + TAG + "-never-built in the engine"), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        Leaks.assertNoContainers(engine);
+    }
+
+    private static String describe(VerifyReport report) {
+        return report.checks().stream().map(c -> (c.ok() ? "ok   " : "FAIL ") + c.name() + ": " + c.detail())
+                .collect(Collectors.joining("\n", "verify report:\n", ""));
+    }
+}
