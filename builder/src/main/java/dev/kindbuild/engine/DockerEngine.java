@@ -146,6 +146,32 @@ public final class DockerEngine implements AutoCloseable {
         return ids;
     }
 
+    /**
+     * Removes untagged images carrying kind-build's owner label created at or after {@code since} (epoch seconds):
+     * what a multi-stage build leaves of its earlier stages. Their untagged parents (build cache) go with them.
+     */
+    public int removeDanglingSince(long since) {
+        int removed = 0;
+        List<Image> dangling = client.listImagesCmd().withDanglingFilter(true)
+                .withLabelFilter(Map.of(Labels.OWNER, Labels.OWNER_VALUE)).exec();
+        for (Image image : dangling) {
+            if (image.getCreated() != null && image.getCreated() >= since) {
+                try {
+                    client.removeImageCmd(image.getId()).exec();
+                    removed++;
+                } catch (DockerException inUse) {
+                    // a container still uses it, or it gained a tag meanwhile: not ours to force
+                }
+            }
+        }
+        return removed;
+    }
+
+    /** IDs of untagged images that nothing builds on (dangling). */
+    public List<String> danglingImages() {
+        return client.listImagesCmd().withDanglingFilter(true).exec().stream().map(Image::getId).toList();
+    }
+
     public void tag(String imageId, String repoTag) {
         ImageName name = ImageName.parse(repoTag);
         client.tagImageCmd(imageId, name.repository(), name.tag()).withForce(true).exec();

@@ -51,8 +51,11 @@ class BaseImageIT {
     @Order(1)
     void buildsAnImageWithKindsNodeConfiguration() {
         RecordingProgress progress = new RecordingProgress();
+        java.util.Set<String> danglingBefore = java.util.Set.copyOf(engine.danglingImages());
         // --force: a real build of every step, whatever the engine already has.
         BaseImageResult result = new BaseImageBuild(engine, progress).run(request(true));
+        List<String> leftBehind = engine.danglingImages().stream().filter(id -> !danglingBefore.contains(id)).toList();
+        assertTrue(leftBehind.isEmpty(), "the build left untagged images: " + leftBehind);
         built = result;
         assertFalse(result.reused());
         assertTrue(result.from().isPresent());
