@@ -54,7 +54,10 @@ final class ObtainImages {
             for (ImageRef ref : toPull) {
                 futures.add(pool.submit(() -> {
                     PulledImage p = puller.pull(ref, arch, dir);
-                    progress.notice("pulled " + done.incrementAndGet() + "/" + toPull.size() + ": " + ref.nameWithTag());
+                    synchronized (done) {
+                        progress.notice("pulled " + done.incrementAndGet() + "/" + toPull.size() + ": " + ref.nameWithTag()
+                                + (p.fromCache() ? " (cached)" : ""));
+                    }
                     return p;
                 }));
             }
