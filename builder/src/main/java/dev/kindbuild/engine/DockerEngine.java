@@ -156,15 +156,22 @@ public final class DockerEngine implements AutoCloseable {
                 .withLabelFilter(Map.of(Labels.OWNER, Labels.OWNER_VALUE)).exec();
         for (Image image : dangling) {
             if (image.getCreated() != null && image.getCreated() >= since) {
-                try {
-                    client.removeImageCmd(image.getId()).exec();
+                if (removeUnusedImage(image.getId())) {
                     removed++;
-                } catch (DockerException inUse) {
-                    // a container still uses it, or it gained a tag meanwhile: not ours to force
                 }
             }
         }
         return removed;
+    }
+
+    /** Removes an image unless a container or another image still uses it; returns whether it went. */
+    public boolean removeUnusedImage(String id) {
+        try {
+            client.removeImageCmd(id).exec();
+            return true;
+        } catch (DockerException inUse) {
+            return false; // still in use: not ours to force
+        }
     }
 
     /** IDs of untagged images that nothing builds on (dangling). */

@@ -2,7 +2,9 @@ package dev.kindbuild.node;
 
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.engine.Labels;
+import dev.kindbuild.engine.ImageInfo;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Step: commit the builder as the node image — kind's entrypoint, no command, proxy variables cleared (a baked-in
@@ -24,7 +26,13 @@ final class CommitNodeImage {
                 label(Labels.PURPOSE, "node-image"),
                 // Inherited from the base image; cleared so a node image is never mistaken for a base image.
                 label(Labels.RECIPE_HASH, ""));
-        return engine.commit(builder.id(), tag, changes);
+        Optional<ImageInfo> previous = engine.inspectImage(tag);
+        String id = engine.commit(builder.id(), tag, changes);
+        // A rebuild moves the tag; the image it leaves untagged would otherwise sit there unseen (hundreds of MB).
+        previous.filter(old -> !old.id().equals(id))
+                .filter(old -> engine.inspectImage(old.id()).map(i -> i.repoTags().isEmpty()).orElse(false))
+                .ifPresent(old -> engine.removeUnusedImage(old.id()));
+        return id;
     }
 
     /** A Dockerfile LABEL instruction with the value JSON-quoted, so spaces and quotes survive. */

@@ -2,6 +2,7 @@ package dev.kindbuild.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -352,6 +353,16 @@ class NodeImageIT {
         assertTrue(engine.inspectImage(tag).isEmpty(), tag + " was tagged");
         Leaks.assertNoContainers(engine);
         Leaks.assertNoNewTempEntries(WORK_DIR_PREFIX, tmpBefore, 30);
+    }
+
+    @Test
+    @Order(9)
+    void rebuildingATagRemovesTheImageItReplaces() {
+        NodeImageResult before = new NodeImageBuild(engine, new RecordingProgress()).run(request(release(), "rebuilt", List.of()));
+        NodeImageResult after = new NodeImageBuild(engine, new RecordingProgress()).run(request(release(), "rebuilt", List.of()));
+        assertNotEquals(before.imageId(), after.imageId(), "each commit is a new image");
+        assertTrue(engine.inspectImage(before.imageId()).isEmpty(), "the replaced node image was left untagged in the engine");
+        assertEquals(after.imageId(), engine.inspectImage(after.image()).orElseThrow().id());
     }
 
     // ---- helpers --------------------------------------------------------------------------------------------------

@@ -1,0 +1,111 @@
+package dev.kindbuild.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.engine.Labels;
+import dev.kindbuild.lifecycle.TempPaths;
+import dev.kindbuild.sample.SampleEnvironment;
+import dev.kindbuild.testing.RecordingProgress;
+import dev.kindbuild.testing.TestBaseImage;
+import dev.kindbuild.testing.TestEngine;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Ctrl-C (SIGTERM here: a background process ignores SIGINT) in the middle of a node-image build, in a real
+ * kind-build process: the builder container, the work dir and partial downloads go, and no image is tagged.
+ * The registry mirror accepts connections and never answers, so the build is reliably caught while pulling.
+ */
+class InterruptIT {
+
+    @Test
+    void aSignalDuringPullsLeavesNothingBehind() throws Exception {
+        Path tmp = Files.createTempDirectory("kind-build-interrupt-");
+        List<Socket> held = new ArrayList<>();
+        try (DockerEngine engine = TestEngine.connect();
+                ServerSocket stall = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+                SampleEnvironment env = SampleEnvironment.start("v1.31.2", engine.facts().architecture(), 0, null,
+                        new RecordingProgress())) {
+            String base = TestBaseImage.get(engine, false, new RecordingProgress()).image();
+            Thread acceptor = new Thread(() -> {
+                while (!stall.isClosed()) {
+                    try {
+                        held.add(stall.accept());
+                    } catch (IOException closed) {
+                        return;
+                    }
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            String mirror = "127.0.0.1:" + stall.getLocalPort();
+            String tag = "kind-build-test/node-interrupt:" + ProcessHandle.current().pid();
+            Path cache = Files.createDirectories(tmp.resolve("cache"));
+            Path childTmp = Files.createDirectories(tmp.resolve("tmp"));
+            Process build = new ProcessBuilder(javaBin(), "-cp", System.getProperty("java.class.path"),
+                    "-Dkindbuild.cache=" + cache, "-Djava.io.tmpdir=" + childTmp,
+                    "dev.kindbuild.cli.Main", "node-image", "--k8s-version", "v1.31.2",
+                    "--k8s-release-url", env.releaseUrl().toString(), "--base-image", base, "--image", tag,
+                    "--registry-mirror", "registry.k8s.io=" + mirror, "--registry-mirror", "docker.io=" + mirror)
+                    .redirectErrorStream(true).start();
+            StringBuilder output = new StringBuilder();
+            CountDownLatch pulling = new CountDownLatch(1);
+            Thread reader = new Thread(() -> {
+                try (BufferedReader out = new BufferedReader(new InputStreamReader(build.getInputStream(), StandardCharsets.UTF_8))) {
+                    for (String line = out.readLine(); line != null; line = out.readLine()) {
+                        synchronized (output) {
+                            output.append(line).append('\n');
+                        }
+                        if (line.contains("Pulling images")) {
+                            pulling.countDown();
+                        }
+                    }
+                } catch (IOException closed) {
+                    // the process is gone
+                }
+            });
+            reader.start();
+            assertTrue(pulling.await(120, TimeUnit.SECONDS), "the build never reached the pulls:\n" + output);
+            String childPid = Long.toString(build.pid());
+            assertEquals(1, engine.containersWithLabel(Labels.PID, childPid).size(),
+                    "a builder container should exist while pulling:\n" + output);
+            build.destroy(); // SIGTERM
+            assertTrue(build.waitFor(60, TimeUnit.SECONDS), "kind-build did not stop after SIGTERM");
+            reader.join(10_000);
+            assertNotEquals(0, build.exitValue(), output.toString());
+            assertEquals(List.of(), engine.containersWithLabel(Labels.PID, childPid), "builder container left:\n" + output);
+            assertTrue(engine.inspectImage(tag).isEmpty(), "an interrupted build must not tag " + tag);
+            try (Stream<Path> left = Files.list(childTmp)) {
+                assertEquals(List.of(), left.map(p -> p.getFileName().toString()).toList(), "temp files left");
+            }
+            try (Stream<Path> files = Files.walk(cache)) {
+                assertEquals(List.of(), files.filter(p -> p.getFileName().toString().contains("partial")).toList());
+            }
+        } finally {
+            for (Socket s : held) {
+                s.close();
+            }
+            TempPaths.deleteTree(tmp);
+        }
+    }
+
+    private static String javaBin() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+}
