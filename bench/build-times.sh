@@ -41,9 +41,7 @@ read -r base_cold base_cold_mb < <(measure base-image)
 read -r base_warm base_warm_mb < <(measure base-image)
 docker rmi -f "$node" >/dev/null 2>&1 || true
 read -r node_cold node_cold_mb < <(measure "${node_args[@]}")
-cold_id=$(docker image inspect -f '{{.Id}}' "$node")
 read -r node_warm node_warm_mb < <(measure "${node_args[@]}")
-[ "$cold_id" != "$(docker image inspect -f '{{.Id}}' "$node")" ] && docker rmi "$cold_id" >/dev/null
 size_mb=$(( $(docker image inspect -f '{{.Size}}' "$node") / 1000000 ))
 images_mb=$(docker run --rm --entrypoint sh "$node" -c 'du -sm /kind/images | cut -f1')
 "$kb" verify --offline --json "$node" >"$work/verify.json" 2>"$work/verify.log" || { cat "$work/verify.log" >&2; die "verify failed"; }

@@ -28,6 +28,9 @@ public record BaseImageRequest(
 
     public BaseImageRequest {
         checkArch(arch);
+        if (!debianMirror.matches("https?://\\S+")) {
+            throw new UserError("invalid --debian-mirror '" + debianMirror + "': give an http(s) URL like " + DEFAULT_MIRROR);
+        }
         if (fromImage == null || fromImage.isBlank()) {
             throw new UserError("--from needs an image reference, e.g. " + DEFAULT_FROM);
         }

@@ -39,12 +39,10 @@ final class DebianBootstrap {
 
     /** Runs mmdebstrap and imports its output; returns the image reference. */
     static String bootstrap(DockerEngine engine, String suite, String arch, String mirror, Progress progress) {
-        if (!mirror.matches("https?://\\S+")) {
-            throw new UserError("invalid --debian-mirror '" + mirror + "': give an http(s) URL like " + BaseImageRequest.DEFAULT_MIRROR);
-        }
         String ref = localName(suite, arch);
+        // Not --quiet: apt's own reason ("Could not connect to …") is only printed in the normal output.
         List<String> command = new ArrayList<>(List.of("mmdebstrap", "--variant=minbase", "--arch=" + arch,
-                "--quiet", suite, "-", mirror));
+                suite, "-", mirror));
         progress.detail("running: " + String.join(" ", command));
         Path errLog;
         Process process;
@@ -70,7 +68,7 @@ final class DebianBootstrap {
             if (process.exitValue() != 0) {
                 engine.removeImage(ref);
                 throw new UserError("mmdebstrap could not bootstrap Debian " + suite + " from " + mirror + ": "
-                        + lastLine(errLog) + "; check the mirror is reachable or pass --debian-mirror");
+                        + reason(errLog) + "; check the mirror is reachable or pass --debian-mirror");
             }
             if (importFailure != null) {
                 throw new UserError("the engine could not import the bootstrapped root: " + DockerEngine.rootMessage(importFailure), importFailure);
@@ -91,8 +89,11 @@ final class DebianBootstrap {
         }
     }
 
-    private static String lastLine(Path log) throws IOException {
-        List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank()).toList();
-        return lines.isEmpty() ? "no output" : lines.get(lines.size() - 1).strip();
+    /** The most telling line of mmdebstrap's log: apt's first "E:" line, else the last line. */
+    static String reason(Path log) throws IOException {
+        List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8).stream().map(String::strip)
+                .filter(l -> !l.isEmpty()).toList();
+        return lines.stream().filter(l -> l.startsWith("E: ")).findFirst().map(l -> l.substring(3).replaceAll("\\s+", " "))
+                .orElse(lines.isEmpty() ? "no output" : lines.get(lines.size() - 1));
     }
 }

@@ -36,6 +36,25 @@ class BaseImageRequestTest {
     }
 
     @Test
+    void rejectsANonHttpDebianMirror() {
+        UserError e = assertThrows(UserError.class, () -> new BaseImageRequest(Optional.empty(), "debian:bookworm-slim",
+                "amd64", "ftp://mirror", false, false));
+        assertEquals("invalid --debian-mirror 'ftp://mirror': give an http(s) URL like http://deb.debian.org/debian", e.getMessage());
+    }
+
+    @Test
+    void bootstrapFailureNamesAptsReason(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path log = dir.resolve("mmdebstrap.log");
+        java.nio.file.Files.writeString(log, String.join("\n",
+                "I: running apt-get update...",
+                "Err:1 http://127.0.0.1:9/debian trixie InRelease",
+                "E: Failed to fetch http://127.0.0.1:9/debian/dists/trixie/InRelease  Could not connect to 127.0.0.1:9",
+                "E: mmdebstrap failed to run"));
+        assertEquals("Failed to fetch http://127.0.0.1:9/debian/dists/trixie/InRelease Could not connect to 127.0.0.1:9",
+                DebianBootstrap.reason(log));
+    }
+
+    @Test
     void onlyDebianImagesCanBeBootstrapped() {
         assertEquals(Optional.of("bookworm"), DebianBootstrap.suiteOf("debian:bookworm-slim"));
         assertEquals(Optional.of("trixie"), DebianBootstrap.suiteOf("docker.io/library/debian:trixie"));
