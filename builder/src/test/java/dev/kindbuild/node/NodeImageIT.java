@@ -143,6 +143,7 @@ class NodeImageIT {
         ImageInfo info = engine.inspectImage(tag).orElseThrow(() -> new AssertionError(tag + " was not tagged"));
         assertEquals(first.imageId(), info.id());
         assertEquals(List.of("/usr/local/bin/entrypoint", "/sbin/init"), info.entrypoint());
+        assertEquals("SIGRTMIN+3", info.stopSignal(), "systemd in the node stops cleanly only on SIGRTMIN+3");
         Map<String, String> labels = info.labels();
         assertEquals(V, labels.get(NodeLayout.LABEL_K8S_VERSION), labels.toString());
         assertEquals(TestBaseImage.TAG, labels.get(NodeLayout.LABEL_BASE_IMAGE));
