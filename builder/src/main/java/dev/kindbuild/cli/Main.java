@@ -1,6 +1,7 @@
 package dev.kindbuild.cli;
 
 import dev.kindbuild.UserError;
+import dev.kindbuild.kube.EnvProxySelector;
 import java.io.PrintWriter;
 import picocli.AutoComplete;
 import picocli.CommandLine;
@@ -35,6 +36,7 @@ public final class Main implements Runnable {
 
     /** Runs the CLI and returns the exit code (tests call this instead of main). */
     public static int execute(String... args) {
+        EnvProxySelector.installAsDefault();
         CommandLine cli = new CommandLine(new Main());
         cli.getSubcommands().get("generate-completion").getCommandSpec().usageMessage().hidden(true);
         cli.setParameterExceptionHandler((ex, a) -> {

@@ -17,7 +17,7 @@ import java.util.Map;
  * leading dot) and literal addresses; CIDR ranges are not supported. Loopback hosts never use a proxy. Proxy
  * credentials are not supported (Java refuses Basic auth for CONNECT tunnels by default).
  */
-final class EnvProxySelector extends ProxySelector {
+public final class EnvProxySelector extends ProxySelector {
     private final Map<String, String> env;
     private final ProxySelector fallback;
 
@@ -27,7 +27,16 @@ final class EnvProxySelector extends ProxySelector {
     }
 
     static ProxySelector fromEnvironment() {
-        return new EnvProxySelector(System.getenv(), ProxySelector.getDefault());
+        ProxySelector current = ProxySelector.getDefault();
+        return current instanceof EnvProxySelector ? current : new EnvProxySelector(System.getenv(), current);
+    }
+
+    /**
+     * Makes the environment's proxy settings the JVM default, so every HTTP client kind-build uses (downloads, and
+     * jib's registry client, which asks the default selector) goes through the same proxy rules.
+     */
+    public static void installAsDefault() {
+        ProxySelector.setDefault(fromEnvironment());
     }
 
     @Override
