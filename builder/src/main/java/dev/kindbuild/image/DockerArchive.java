@@ -134,8 +134,10 @@ public final class DockerArchive {
     /**
      * Copies {@code in} to {@code out} with its image tagged {@code newTag} only (manifest.json {@code RepoTags}, and the
      * repositories file when present); every other entry is copied byte for byte. {@code out} may equal {@code in}.
+     * Returns the image ID (config digest), found in the same pass so callers need not read the tarball again; null
+     * for a legacy archive without manifest.json.
      */
-    public static void retag(Path in, Path out, String newTag) {
+    public static String retag(Path in, Path out, String newTag) {
         ImageRef parsed = ImageRef.parse(newTag);
         if (parsed.digest() != null || newTag.contains("@")) {
             throw new UserError("cannot tag an image archive with a digest (" + newTag + "); give name:tag");
@@ -148,6 +150,8 @@ public final class DockerArchive {
         Path tmp = out.resolveSibling("." + out.getFileName() + ".tmp-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
         boolean sawManifest = false;
         boolean sawRepositories = false;
+        String configName = null;
+        Map<String, String> jsonDigests = new java.util.HashMap<>();
         try (TarArchiveInputStream tin = open(in);
              TarArchiveOutputStream tout = create(tmp)) {
             TarArchiveEntry e;
@@ -156,6 +160,7 @@ public final class DockerArchive {
                 if (e.isFile() && name.equals("manifest.json")) {
                     ArrayNode manifest = (ArrayNode) JSON.readTree(readSmall(tin, in, name));
                     ObjectNode image = (ObjectNode) single(manifest, in);
+                    configName = normalize(image.path("Config").asText());
                     image.putArray("RepoTags").add(fullTag);
                     writeEntry(tout, e, JSON.writeValueAsBytes(manifest));
                     sawManifest = true;
@@ -166,6 +171,12 @@ public final class DockerArchive {
                     repos.putObject(repo).put(tag, id);
                     writeEntry(tout, e, JSON.writeValueAsBytes(repos));
                     sawRepositories = true;
+                } else if (e.isFile() && name.endsWith(".json")) {
+                    byte[] json = readSmall(tin, in, name); // a config: small, and its hash is the image ID
+                    jsonDigests.put(name, "sha256:" + sha256(json));
+                    tout.putArchiveEntry(e);
+                    tout.write(json);
+                    tout.closeArchiveEntry();
                 } else {
                     tout.putArchiveEntry(e);
                     if (e.isFile()) {
@@ -186,12 +197,18 @@ public final class DockerArchive {
             deleteQuietly(tmp);
             throw new UserError(in + " is not a docker-archive image tarball (no manifest.json or repositories file)");
         }
+        String configDigest = configName == null ? null : jsonDigests.get(configName);
+        if (configName != null && configDigest == null) {
+            deleteQuietly(tmp);
+            throw new UserError("image archive " + in + " names config " + configName + " but does not contain it");
+        }
         try {
             Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             deleteQuietly(tmp);
             throw new UncheckedIOException("cannot write " + out, e);
         }
+        return configDigest;
     }
 
     /**

@@ -33,7 +33,6 @@ import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -138,9 +137,7 @@ public final class ImagePuller {
                 throw new UserError("image " + ref + " (" + resolved.platformDigest() + ") is for " + got + ", not " + arch);
             }
             if (noCache) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-                return new PulledImage(ref, resolved.digest(), resolved.platformDigest(), arch, target, Files.size(target),
-                        resolved.source(), false);
+                return deliver(ref, name, arch, target, resolved, tmp, false);
             }
             Path stored = cache.store(tmp, resolved.platformDigest(), arch);
             return deliver(ref, name, arch, target, resolved, stored, false);
@@ -152,12 +149,13 @@ public final class ImagePuller {
         }
     }
 
-    /** Copies a cached archive to {@code target}, tagged {@code name}. */
-    private PulledImage deliver(ImageRef ref, String name, String arch, Path target, Resolved r, Path cached, boolean hit)
+    /** Copies a pulled archive to {@code target}, tagged {@code name}, reading it once. */
+    private PulledImage deliver(ImageRef ref, String name, String arch, Path target, Resolved r, Path pulled, boolean hit)
             throws IOException {
         Files.createDirectories(target.toAbsolutePath().getParent());
-        DockerArchive.retag(cached, target, name);
-        return new PulledImage(ref, r.digest(), r.platformDigest(), arch, target, Files.size(target), r.source(), hit);
+        String configDigest = DockerArchive.retag(pulled, target, name);
+        return new PulledImage(ref, r.digest(), r.platformDigest(), arch, target, Files.size(target), r.source(), hit,
+                configDigest);
     }
 
     private void jibPull(Resolved r, String name, String arch, Path tmp, Path layers) throws Exception {

@@ -15,9 +15,10 @@ import java.nio.file.Path;
  * @param size           its size in bytes
  * @param source         where it came from: the mirror's reference, or {@code ref} itself
  * @param fromCache      true when no layer had to be transferred
+ * @param configDigest   the image ID (config digest) of the archive written
  */
 public record PulledImage(ImageRef ref, String digest, String platformDigest, String arch, Path tarball, long size,
-        ImageRef source, boolean fromCache) {
+        ImageRef source, boolean fromCache, String configDigest) {
 
     /** {@code registry/repository:tag@digest}. */
     public ImageRef pinned() {

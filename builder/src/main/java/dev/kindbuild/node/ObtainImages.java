@@ -63,9 +63,8 @@ final class ObtainImages {
             }
             for (Future<PulledImage> f : futures) {
                 PulledImage p = await(f);
-                ImageRecord record = new ImageRecord(p.ref().nameWithTag(), p.digest(),
-                        DockerArchive.imageDigestOrId(p.tarball()), p.tarball().getFileName().toString(),
-                        p.source().registry(), p.size());
+                ImageRecord record = new ImageRecord(p.ref().nameWithTag(), p.digest(), p.configDigest(),
+                        p.tarball().getFileName().toString(), p.source().registry(), p.size());
                 byName.put(p.ref().nameWithTag(), new Obtained(record, p.tarball()));
             }
         } finally {
@@ -96,8 +95,8 @@ final class ObtainImages {
             }
             String name = ImageRef.parse(DockerArchive.withoutArchSuffix(tags.get(0), arch)).nameWithTag();
             Path target = dir.resolve(ImageRef.parse(name).fileName());
-            DockerArchive.retag(tar, target, name);
-            ImageRecord record = new ImageRecord(name, "", DockerArchive.imageDigestOrId(target),
+            String configDigest = DockerArchive.retag(tar, target, name);
+            ImageRecord record = new ImageRecord(name, "", configDigest != null ? configDigest : DockerArchive.imageDigestOrId(target),
                     target.getFileName().toString(), "release", sizeOf(target));
             out.put(name, new Obtained(record, target));
         }

@@ -96,10 +96,11 @@ class DockerArchiveTest {
         Path in = dockerSave("registry.k8s.io/kube-apiserver-arm64:v1.31.2");
         Path out = tmp.resolve("out.tar");
         String fixed = DockerArchive.withoutArchSuffix("registry.k8s.io/kube-apiserver-arm64:v1.31.2", "arm64");
-        DockerArchive.retag(in, out, fixed);
+        String configDigest = DockerArchive.retag(in, out, fixed);
 
         assertEquals(List.of("registry.k8s.io/kube-apiserver:v1.31.2"), DockerArchive.repoTags(out));
         assertEquals(DockerArchive.imageDigestOrId(in), DockerArchive.imageDigestOrId(out));
+        assertEquals(DockerArchive.imageDigestOrId(out), configDigest, "retag reports the image ID it copied");
         Map<String, String> before = entryDigests(in);
         Map<String, String> after = entryDigests(out);
         assertEquals(before.keySet(), after.keySet());
