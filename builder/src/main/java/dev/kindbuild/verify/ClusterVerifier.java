@@ -1,6 +1,7 @@
 package dev.kindbuild.verify;
 
 import dev.kindbuild.UserError;
+import dev.kindbuild.engine.ContainerFile;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.engine.ExecResult;
 import dev.kindbuild.engine.ImageInfo;
@@ -10,14 +11,18 @@ import dev.kindbuild.kube.KubeVersion;
 import dev.kindbuild.lifecycle.CleanupStack;
 import dev.kindbuild.node.NodeLayout;
 import dev.kindbuild.progress.Progress;
-import java.io.ByteArrayInputStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * `kind-build verify --cluster`: creates a one-node cluster from a node image the way `kind create cluster` does,
@@ -29,10 +34,12 @@ public final class ClusterVerifier {
     static final String KUBECTL = "kubectl";
     static final String ADMIN_CONF = "--kubeconfig=/etc/kubernetes/admin.conf";
     private static final String POD = "kind-build-check";
+    private static final String RENDERED_CNI = "/kind/kind-build-cni.yaml";
     private static final Duration BOOT_TIMEOUT = Duration.ofSeconds(90);
     private static final Duration INIT_TIMEOUT = Duration.ofMinutes(6);
     private static final Duration READY_TIMEOUT = Duration.ofMinutes(4);
     private static final Duration POD_TIMEOUT = Duration.ofMinutes(3);
+    private static final int KUBELET_RESTARTS_GIVE_UP = 5;
 
     private final DockerEngine engine;
     private final Progress progress;
@@ -124,6 +131,7 @@ public final class ClusterVerifier {
                 long tPod = System.nanoTime();
                 checks.add(progress.step("Running a pod from a preloaded image", () -> runPod(node), Check::detail));
                 timings.put("podRunning", secondsSince(tPod));
+                checks.add(progress.step("Waiting for the system pods", () -> awaitSystemPods(node), Check::detail));
                 checks.add(progress.step("Checking that nothing was pulled", () -> checkNoPulls(node), Check::detail));
             } catch (CheckFailed failed) {
                 checks.add(failed.check);
@@ -134,11 +142,36 @@ public final class ClusterVerifier {
         }
     }
 
-    private Check kubeadmInit(NodeLauncher.Node node, KubeadmConfig config) {
-        engine.exec(node.id(), List.of("sh", "-c", "cat > /kind/kubeadm.conf"),
-                new ByteArrayInputStream(config.render().getBytes(StandardCharsets.UTF_8)), Duration.ofSeconds(30));
-        ExecResult r = engine.exec(node.id(), List.of("kubeadm", "init", "--skip-phases=preflight", "--config=/kind/kubeadm.conf",
-                "--skip-token-print", "--v=6"), null, INIT_TIMEOUT);
+    private Check kubeadmInit(NodeLauncher.Node node, KubeadmConfig config) throws Exception {
+        engine.copyFiles(node.id(), List.of(ContainerFile.ofText("/kind/kubeadm.conf", 0644, config.render())));
+        ExecutorService runner = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "kubeadm-init");
+            t.setDaemon(true);
+            return t;
+        });
+        ExecResult r;
+        try {
+            Future<ExecResult> init = runner.submit(() -> engine.exec(node.id(), List.of("kubeadm", "init", "--skip-phases=preflight",
+                    "--config=/kind/kubeadm.conf", "--skip-token-print", "--v=6"), null, INIT_TIMEOUT));
+            // kubeadm waits minutes for a kubelet that will never come up; a crash-looping kubelet is known sooner.
+            while (true) {
+                try {
+                    r = init.get(2, TimeUnit.SECONDS);
+                    break;
+                } catch (TimeoutException stillRunning) {
+                    int restarts = kubeletRestarts(node);
+                    if (restarts >= KUBELET_RESTARTS_GIVE_UP) {
+                        engine.exec(node.id(), List.of("pkill", "-f", "kubeadm init"));
+                        throw new CheckFailed(Check.fail("kubeadm init", "kubelet cannot start (restarted " + restarts + " times): "
+                                + lastKubeletError(node)));
+                    }
+                }
+            }
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException re ? re : e;
+        } finally {
+            runner.shutdownNow();
+        }
         if (!r.ok()) {
             String why = (r.stderr() + "\n" + r.stdout()).lines().filter(l -> l.contains("error") || l.contains("ERROR")
                     || l.contains("panic") || l.contains("failed")).reduce((a, b) -> b).orElse(r.lastErrorLine());
@@ -149,6 +182,22 @@ public final class ClusterVerifier {
             engine.exec(node.id(), List.of(KUBECTL, ADMIN_CONF, "taint", "nodes", "--all", taint + "-"));
         }
         return Check.pass("kubeadm init", "control plane up (Kubernetes " + config.version() + ")");
+    }
+
+    /** How often systemd restarted kubelet; it only starts once kubeadm has written its config. */
+    private int kubeletRestarts(NodeLauncher.Node node) {
+        String n = engine.exec(node.id(), List.of("systemctl", "show", "-p", "NRestarts", "--value", "kubelet")).stdout().strip();
+        try {
+            return Integer.parseInt(n);
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private String lastKubeletError(NodeLauncher.Node node) {
+        String log = engine.exec(node.id(), List.of("journalctl", "-u", "kubelet", "--no-pager", "-o", "cat", "-n", "200")).stdout();
+        return log.lines().filter(l -> l.contains("failed") || l.contains("error") || l.contains("E0") || l.contains("F0"))
+                .reduce((a, b) -> b).orElse(log.lines().reduce((a, b) -> b).orElse("no kubelet log")).strip();
     }
 
     private Check installAddons(NodeLauncher.Node node, KubeadmConfig config, String ip) {
@@ -166,8 +215,9 @@ public final class ClusterVerifier {
             throw new CheckFailed(Check.fail("cni manifest", "default-cni.yaml has template fields but not the marker `"
                     + KindCniManifest.TEMPLATE_MARKER + "`: kind would apply them verbatim"));
         }
-        ExecResult applied = engine.exec(node.id(), List.of(KUBECTL, ADMIN_CONF, "create", "-f", "-"),
-                new ByteArrayInputStream(manifest.getBytes(StandardCharsets.UTF_8)), Duration.ofMinutes(2));
+        // As kind does, but from a file: the engine API's exec stdin is not reliably closed.
+        engine.copyFiles(node.id(), List.of(ContainerFile.ofText(RENDERED_CNI, 0644, manifest)));
+        ExecResult applied = engine.exec(node.id(), List.of(KUBECTL, ADMIN_CONF, "create", "-f", RENDERED_CNI));
         if (!applied.ok()) {
             throw new CheckFailed(Check.fail("cni manifest", "kubectl create failed: " + applied.lastErrorLine()));
         }
@@ -219,6 +269,45 @@ public final class ClusterVerifier {
                 "involvedObject.name=" + POD, "-o", "jsonpath={range .items[*]}{.reason}: {.message}{\"\\n\"}{end}")).stdout();
         throw new CheckFailed(Check.fail("pod", POD + " is " + (phase.isEmpty() ? "not created" : phase) + " after "
                 + POD_TIMEOUT.toSeconds() + "s; " + events.lines().reduce((a, b) -> b).orElse("no events")));
+    }
+
+    /**
+     * Every pod the cluster itself runs (control plane, kube-proxy, CNI, DNS, storage) Running, and ready unless it is
+     * a static pod (kubelet 1.20 never marks static pods with only a startup probe ready; kind does not wait on them).
+     */
+    private Check awaitSystemPods(NodeLauncher.Node node) {
+        long deadline = System.nanoTime() + POD_TIMEOUT.toNanos();
+        List<String> waiting = List.of();
+        int total = 0;
+        while (System.nanoTime() < deadline) {
+            ExecResult r = engine.exec(node.id(), List.of(KUBECTL, ADMIN_CONF, "get", "pods", "-A", "-o",
+                    "jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {.status.phase} "
+                            + "{.metadata.ownerReferences[0].kind} {.status.containerStatuses[*].ready}{\"\\n\"}{end}"));
+            List<String[]> pods = r.stdout().lines().filter(l -> !l.isBlank() && !l.startsWith("default/" + POD + " "))
+                    .map(l -> l.strip().split("\\s+")).toList();
+            total = pods.size();
+            waiting = pods.stream().filter(f -> !podUp(f)).map(f -> f[0] + " " + (f.length > 1 ? f[1] : "")).toList();
+            if (r.ok() && total > 0 && waiting.isEmpty()) {
+                return Check.pass("system pods", total + " pods Running (all but static pods ready)");
+            }
+            sleep(1000);
+        }
+        throw new CheckFailed(Check.fail("system pods", waiting.size() + " of " + total + " not up after "
+                + POD_TIMEOUT.toSeconds() + "s: " + String.join(", ", waiting)));
+    }
+
+    /** {@code [ns/name, phase, ownerKind, ready...]}: Running, and ready unless owned by the Node (a static pod). */
+    static boolean podUp(String[] fields) {
+        if (fields.length < 3 || !fields[1].equals("Running")) {
+            return false;
+        }
+        if (fields[2].equals("Node")) {
+            return true;
+        }
+        for (int i = 3; i < fields.length; i++) {
+            if (!fields[i].equals("true")) return false;
+        }
+        return fields.length > 3;
     }
 
     /** kubeadm's pause image, as recorded among the node's images (any image would do; this one runs anywhere). */
