@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# kind-build: import the images preloaded under /kind/images/*.tar (docker-archive
-# tarballs) into containerd's k8s.io namespace, pin them against kubelet image GC,
-# and write a summary to /run/kind/images-loaded.{tsv,json}.
+# kind-build: import the images preloaded under /kind/images/*.tar into containerd's
+# k8s.io namespace, pin them against kubelet image GC, and write a summary to
+# /run/kind/images-loaded.{tsv,json}. Two kinds of archive:
+#   *.oci.tar  what kind-build writes: a small OCI archive (index, manifest, config)
+#              whose layers the node image already holds in containerd's content
+#              store directory. Importing it and registering each layer
+#              (`ctr content ingest`, which finds the blob in place) writes only
+#              metadata: no image byte is copied at boot.
+#   *.tar      any docker-archive (e.g. `docker save` output): imported whole.
 #
 # Run by kind-load-images.service (oneshot, before kubelet). Safe to re-run: an
 # archive whose RepoTags are all present in containerd *and* pinned is skipped.
@@ -11,7 +17,8 @@
 #   KIND_IMAGES_DIR (/kind/images)  KIND_IMAGES_NAMESPACE (k8s.io)
 #   KIND_IMAGES_STATE_DIR (/run/kind)  KIND_IMAGES_JOBS (nproc)
 #   KIND_CONTAINERD_WAIT_SECONDS (120)  CONTAINERD_ADDRESS (ctr's default socket)
-#   KIND_IMAGES_UNPACK (0): 1 = unpack at import. Slower boot, but layer contents are
+#   KIND_CONTENT_BLOBS (/var/lib/containerd/io.containerd.content.v1.content/blobs/sha256)
+#   KIND_IMAGES_UNPACK (0): 1 = unpack docker-archives at import. Slower boot, but layer contents are
 #     checked against the config's diff_ids now instead of on first use (a layer whose
 #     bytes are damaged but whose tar framing is intact imports fine with --no-unpack).
 set -o nounset -o pipefail
@@ -24,8 +31,9 @@ WAIT_SECONDS=${KIND_CONTAINERD_WAIT_SECONDS:-120}
 PIN_KEY=io.cri-containerd.pinned
 PIN_VALUE=pinned
 UNPACK=${KIND_IMAGES_UNPACK:-0}
+CONTENT_BLOBS=${KIND_CONTENT_BLOBS:-/var/lib/containerd/io.containerd.content.v1.content/blobs/sha256}
 
-export IMAGES_DIR NAMESPACE PIN_KEY PIN_VALUE UNPACK
+export IMAGES_DIR NAMESPACE PIN_KEY PIN_VALUE UNPACK CONTENT_BLOBS
 
 log() { echo "kind-load-images: $*"; }
 
@@ -124,7 +132,27 @@ import_one() {
   result_line imported ""
 }
 
-# worker entry point, used via xargs below: load-images.sh --one <results-dir> <pinned-list> <archive>
+# Registers one layer blob that is already in containerd's content store directory:
+# stdin is the blob itself, so containerd finds it complete and only records it.
+register_layer() { # DIGEST SIZE
+  local d=$1 size=$2 blob="$CONTENT_BLOBS/${1#sha256:}" out
+  if [[ ! -f $blob ]]; then
+    echo "layer $d is missing from $CONTENT_BLOBS"; return 1
+  fi
+  if [[ $(stat -c %s "$blob") != "$size" ]]; then
+    echo "layer $d has $(stat -c %s "$blob") bytes, its manifest says $size"; return 1
+  fi
+  out=$(ctr_ns content ingest --expected-digest "$d" --expected-size "$size" "kind-load-$$-${d#sha256:}" <"$blob" 2>&1) \
+    || { echo "register layer $d: $out"; return 1; }
+}
+
+# worker entry points, used via xargs below:
+#   load-images.sh --layer <failures-dir> <digest> <size>
+#   load-images.sh --one <results-dir> <pinned-list> <archive>
+if [[ ${1-} == --layer ]]; then
+  out=$(register_layer "$3" "$4") || { printf '%s\n' "$out" >"$2/${3#sha256:}"; exit 1; }
+  exit 0
+fi
 if [[ ${1-} == --one ]]; then
   results_dir=$2 pinned_list=$3 archive=$4
   import_one "$archive" "$pinned_list" >"$results_dir/$(basename "$archive").tsv"
@@ -187,14 +215,110 @@ if ! ctr_ns images ls -q "labels.\"$PIN_KEY\"==$PIN_VALUE" >"$work/pinned" 2>"$w
   : >"$work/pinned"
 fi
 
-# 4. import in parallel, one worker per CPU; workers log one line each to the journal
-log "importing ${#archives[@]} archive(s) from $IMAGES_DIR with $JOBS worker(s)"
-mkdir -p "$work/results.d"
-printf '%s\0' "${archives[@]}" |
-  xargs -0 -r -n 1 -P "$JOBS" "${BASH_SOURCE[0]}" --one "$work/results.d" "$work/pinned" || true
+# 4. kind-build's archives (*.oci.tar): layers in place, index/manifest/config in the archive.
+#    Each round registers the layers of some images (at most MAX_ROUND_LAYERS, well
+#    below the mutation count that starts containerd's garbage collector on its own)
+#    and then imports those images with ONE `ctr images import`. That matters: an
+#    import ends by deleting its lease, which runs the garbage collector, and that
+#    deletes every registered layer no image refers to yet — file included. Within a
+#    round nothing runs it before the round's images exist.
+MAX_ROUND_LAYERS=${KIND_IMAGES_ROUND_LAYERS:-50}
+stub_result() { # file names result start detail
+  local secs
+  secs=$(awk -v s="$4" -v e="$(date +%s%N)" 'BEGIN { printf "%.3f", (e - s) / 1e9 }')
+  printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$secs" "$(printf '%s' "$5" | tr '\t\n' '  ' | cut -c1-400)" >>"$work/stub-results"
+}
+import_round() { # stub files of one round; their metadata is in $work/stubs/<name>.{names,layers}
+  local start files=("$@") f b d size out layout="$work/round" detail
+  start=$(date +%s%N)
+  rm -rf "$layout" "$work/layer-failures"; mkdir -p "$layout/blobs/sha256" "$work/layer-failures"
+  for f in "${files[@]}"; do cat "$work/stubs/$(basename "$f").layers"; done | sort -u >"$work/round-layers"
+  xargs -r -n 2 -P "$JOBS" "${BASH_SOURCE[0]}" --layer "$work/layer-failures" <"$work/round-layers" || true
+  local ok=()
+  for f in "${files[@]}"; do
+    b=$(basename "$f"); detail=""
+    while read -r d size; do
+      [[ -s $work/layer-failures/${d#sha256:} ]] && detail+="$(cat "$work/layer-failures/${d#sha256:}"); "
+    done <"$work/stubs/$b.layers"
+    if [[ -n $detail ]]; then
+      log "FAILED $f: $detail" >&2
+      stub_result "$f" "$(paste -sd, "$work/stubs/$b.names")" failed "$start" "$detail"
+    else
+      ok+=("$f")
+    fi
+  done
+  ((${#ok[@]} > 0)) || return 0
+  # One OCI layout holding every image of the round: the archives' blobs, their index entries.
+  for f in "${ok[@]}"; do tar -xf "$f" -C "$layout" blobs; done
+  printf '{"imageLayoutVersion":"1.0.0"}' >"$layout/oci-layout"
+  for f in "${ok[@]}"; do tar -xOf "$f" index.json; done | jq -s '{schemaVersion: 2, manifests: (map(.manifests) | add)}' >"$layout/index.json"
+  tar -cf "$work/round.tar" -C "$layout" oci-layout index.json blobs
+  if ! out=$(ctr_ns images import --all-platforms --no-unpack "$work/round.tar" 2>&1); then
+    for f in "${ok[@]}"; do
+      log "FAILED $f: ctr images import: $out" >&2
+      stub_result "$f" "$(paste -sd, "$work/stubs/$(basename "$f").names")" failed "$start" "ctr images import: $out"
+    done
+    return 0
+  fi
+  for f in "${ok[@]}"; do
+    b=$(basename "$f"); detail=""
+    while IFS= read -r ref; do
+      out=$(ctr_ns images label "$ref" "$PIN_KEY=$PIN_VALUE" 2>&1) || detail+="label $ref: $out; "
+    done <"$work/stubs/$b.names"
+    if [[ -n $detail ]]; then
+      log "FAILED $f: imported but not labelled: $detail" >&2
+      stub_result "$f" "$(paste -sd, "$work/stubs/$b.names")" failed "$start" "$detail"
+    else
+      log "imported $f ($(paste -sd' ' "$work/stubs/$b.names"); layers in place)" >&2
+      stub_result "$f" "$(paste -sd, "$work/stubs/$b.names")" imported "$start" ""
+    fi
+  done
+}
+stubs=("$IMAGES_DIR"/*.oci.tar)
+touch "$work/stub-results"
+if ((${#stubs[@]} > 0)); then
+  mkdir -p "$work/stubs"
+  round=() round_layers=0
+  for f in "${stubs[@]}"; do
+    b=$(basename "$f") t0=$(date +%s%N)
+    index=$(tar -xOf "$f" index.json 2>&1) \
+      && jq -r '.manifests[].annotations["io.containerd.image.name"] // empty' <<<"$index" >"$work/stubs/$b.names" 2>/dev/null \
+      && m=$(jq -r '.manifests[0].digest // empty' <<<"$index") && [[ $m == sha256:* && -s $work/stubs/$b.names ]] \
+      && tar -xOf "$f" "blobs/sha256/${m#sha256:}" 2>/dev/null | jq -r '.layers[] | "\(.digest) \(.size)"' >"$work/stubs/$b.layers" 2>/dev/null
+    if (($? != 0)); then
+      log "FAILED $f: not a readable image archive (index.json naming an image, its manifest)" >&2
+      stub_result "$f" "" failed "$t0" "not a readable image archive: ${index:0:200}"
+      continue
+    fi
+    missing=0
+    while IFS= read -r ref; do grep -qxF -- "$ref" "$work/pinned" || missing=1; done <"$work/stubs/$b.names"
+    if ((missing == 0)); then
+      log "skipped $f ($(paste -sd' ' "$work/stubs/$b.names")): already present and pinned" >&2
+      stub_result "$f" "$(paste -sd, "$work/stubs/$b.names")" skipped "$t0" "already present and pinned"
+      continue
+    fi
+    n=$(wc -l <"$work/stubs/$b.layers")
+    if ((${#round[@]} > 0 && round_layers + n > MAX_ROUND_LAYERS)); then
+      import_round "${round[@]}"
+      round=() round_layers=0
+    fi
+    round+=("$f") round_layers=$((round_layers + n))
+  done
+  ((${#round[@]} > 0)) && import_round "${round[@]}"
+fi
 
-# 5. collect results (an archive whose worker died without a line counts as failed)
-for a in "${archives[@]}"; do
+# 5. docker-archives: import in parallel, one worker per CPU; workers log one line each
+archives=()
+for a in "$IMAGES_DIR"/*.tar; do [[ $a == *.oci.tar ]] || archives+=("$a"); done
+log "imported ${#stubs[@]} image archive(s) with layers in place; importing ${#archives[@]} docker-archive(s) with $JOBS worker(s)"
+mkdir -p "$work/results.d"
+if ((${#archives[@]} > 0)); then
+  printf '%s\0' "${archives[@]}" |
+    xargs -0 -r -n 1 -P "$JOBS" "${BASH_SOURCE[0]}" --one "$work/results.d" "$work/pinned" || true
+fi
+
+# 6. collect results (an archive whose worker died without a line counts as failed)
+for a in ${archives[@]+"${archives[@]}"}; do
   r="$work/results.d/$(basename "$a").tsv"
   if [[ -s $r ]]; then
     cat "$r"
@@ -203,6 +327,7 @@ for a in "${archives[@]}"; do
     printf '%s\t\tfailed\t\tworker produced no result\n' "$a"
   fi
 done >"$work/results"
+cat "$work/stub-results" >>"$work/results"
 
 imported=$(awk -F'\t' '$3 == "imported"' "$work/results" | wc -l)
 skipped=$(awk -F'\t' '$3 == "skipped"' "$work/results" | wc -l)

@@ -64,9 +64,8 @@ public final class NodeImageBuild {
             ImagePuller puller = ImagePuller.create(request.access(), request.mirrors(), request.noCache(), timed);
             List<ObtainImages.Obtained> images = timed.step("Pulling images",
                     () -> ObtainImages.run(required.all(), k8s, puller, request.arch(), work, timed), i -> i.size() + " images");
-            timed.run("Saving images to " + NodeLayout.IMAGES_DIR, () -> SaveImages.run(engine, builder, images));
-
-            List<ImageRecord> records = images.stream().map(ObtainImages.Obtained::record).toList();
+            List<ImageRecord> records = timed.step("Saving images to " + NodeLayout.IMAGES_DIR + " and containerd's content store",
+                    () -> SaveImages.run(engine, builder, images, work), r -> r.size() + " images");
             String id = timed.step("Committing " + tag,
                     () -> CommitNodeImage.run(engine, builder, tag, k8s.version(), base, SaveImages.labelValue(records)),
                     i -> i.substring(7, 19));

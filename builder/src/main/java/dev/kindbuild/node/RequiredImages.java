@@ -40,6 +40,35 @@ final class RequiredImages {
         return new Required(parseList(r.stdout()), manifests.images(), List.copyOf(extras));
     }
 
+    /**
+     * The same list without a builder container: the release's own kubeadm run on this host when it can run here
+     * (same architecture), else kind-build's table ({@link KubeadmImageTable}). {@code how} receives which it was.
+     */
+    static Required listOnHost(java.nio.file.Path kubeadm, String arch, dev.kindbuild.kube.KubeVersion version,
+            AddonManifests manifests, List<String> extras, java.util.function.Consumer<String> how) {
+        String hostArch = dev.kindbuild.engine.DockerEngine.normalizeArch(System.getProperty("os.arch"));
+        if (arch.equals(hostArch)) {
+            try {
+                Process p = new ProcessBuilder(kubeadm.toString(), "config", "images", "list", "--kubernetes-version",
+                        version.toString()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+                String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                if (p.waitFor() == 0) {
+                    how.accept("asked the release's kubeadm");
+                    return new Required(parseList(out), manifests.images(), List.copyOf(extras));
+                }
+                how.accept("the release's kubeadm failed (exit " + p.exitValue() + "); using kind-build's table");
+            } catch (java.io.IOException e) {
+                how.accept("cannot run the release's kubeadm (" + e.getMessage() + "); using kind-build's table");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new UserError("interrupted", 130, e);
+            }
+        } else {
+            how.accept("kubeadm for " + arch + " cannot run on this " + hostArch + " host; using kind-build's table");
+        }
+        return new Required(KubeadmImageTable.bundled().images(version), manifests.images(), List.copyOf(extras));
+    }
+
     /** kubeadm prints one image per line; anything else (warnings) is dropped. */
     static List<String> parseList(String output) {
         List<String> images = new ArrayList<>();

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.kindbuild.UserError;
 import dev.kindbuild.engine.ContainerFile;
 import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.image.ContentStoreLayout;
 import dev.kindbuild.image.RegistryAccess;
 import dev.kindbuild.image.RegistryMirrors;
 import dev.kindbuild.kube.KubernetesSource;
@@ -114,6 +115,32 @@ class NodeVerifierIT {
         assertEquals(node.images().stream().map(r -> "image " + r.name()).sorted().toList(),
                 imageChecks.stream().map(Check::name).sorted().toList(), described);
         assertTrue(imageChecks.stream().allMatch(c -> c.ok() && c.detail().startsWith("pinned")), described);
+        Leaks.assertNoContainers(engine);
+    }
+
+    @Test
+    void aDamagedLayerInTheContentStoreFailsTheLoaderByName() {
+        String damagedTag = TAG + "-damaged-layer";
+        String blob;
+        try (ImageFiles derived = new ImageFiles(engine, node.image())) {
+            blob = derived.list(ContentStoreLayout.CONTENT_BLOBS).keySet().iterator().next();
+            // Cut short, as an interrupted copy would leave it.
+            engine.copyFiles(derived.containerId(), List.of(ContainerFile.ofBytes(ContentStoreLayout.CONTENT_BLOBS + "/" + blob,
+                    0444, new byte[100])));
+            engine.commit(derived.containerId(), damagedTag, List.of(ENTRYPOINT));
+        }
+        try {
+            VerifyReport report = new NodeVerifier(engine, new RecordingProgress()).run(damagedTag, true);
+            String described = describe(report);
+            assertFalse(report.passed(), described);
+            Check loader = report.checks().stream().filter(c -> c.name().equals("image loader")).findFirst().orElseThrow();
+            assertFalse(loader.ok(), described);
+            assertTrue(loader.detail().contains("layer sha256:" + blob + " has 100 bytes, its manifest says"), loader.detail());
+            // Only the images that use that layer are missing; every other one loaded and is pinned.
+            assertTrue(report.checks().stream().anyMatch(c -> c.name().startsWith("image ") && c.ok()), described);
+        } finally {
+            engine.removeImage(damagedTag);
+        }
         Leaks.assertNoContainers(engine);
     }
 
