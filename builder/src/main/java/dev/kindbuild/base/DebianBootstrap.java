@@ -56,7 +56,7 @@ final class DebianBootstrap {
         try (InputStream rootfs = process.getInputStream()) {
             RuntimeException importFailure = null;
             try {
-                engine.importRootfs(rootfs, ref, List.of("LABEL " + Labels.OWNER + "=" + Labels.OWNER_VALUE,
+                engine.importRootfs(rootfs, ref, List.of("LABEL " + Labels.IMAGE_KIND + "=debian-bootstrap",
                         "CMD [\"bash\"]"));
             } catch (RuntimeException e) {
                 importFailure = e;
