@@ -1,6 +1,7 @@
 package dev.kindbuild.base;
 
 import dev.kindbuild.UserError;
+import dev.kindbuild.image.ImageRef;
 import java.util.List;
 import java.util.Optional;
 
@@ -34,6 +35,7 @@ public record BaseImageRequest(
         if (fromImage == null || fromImage.isBlank()) {
             throw new UserError("--from needs an image reference, e.g. " + DEFAULT_FROM);
         }
+        ImageRef.check(fromImage, "--from");
         image.ifPresent(name -> {
             if (!name.matches("[a-z0-9]+([._/:@-][a-zA-Z0-9_.-]+)*")) {
                 throw new UserError("invalid --image '" + name + "': use a reference like registry.example/kindest/base:v1");

@@ -1,6 +1,7 @@
 package dev.kindbuild.cli;
 
 import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.image.ImageRef;
 import dev.kindbuild.progress.Progress;
 import dev.kindbuild.verify.Check;
 import dev.kindbuild.verify.NodeVerifier;
@@ -31,6 +32,7 @@ final class VerifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        ImageRef.check(image, "verify IMAGE");
         Progress progress = output.progress();
         try (DockerEngine engine = DockerEngine.connect()) {
             VerifyReport report = new NodeVerifier(engine, progress).run(image, offline);

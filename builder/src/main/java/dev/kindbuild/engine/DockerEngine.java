@@ -128,6 +128,8 @@ public final class DockerEngine implements AutoCloseable {
                     labels, r.getSize() == null ? 0 : r.getSize()));
         } catch (NotFoundException e) {
             return Optional.empty();
+        } catch (com.github.dockerjava.api.exception.BadRequestException e) {
+            throw new UserError("the engine refuses the image reference \"" + ref + "\": " + rootMessage(e), e);
         }
     }
 
@@ -258,7 +260,9 @@ public final class DockerEngine implements AutoCloseable {
         try {
             cmd.exec(callback).awaitImageId();
             return inspectImage(repoTag).orElseThrow(() -> new IllegalStateException("build left no image " + repoTag)).id();
-        } catch (DockerException e) {
+        } catch (DockerException | com.github.dockerjava.api.exception.DockerClientException e) {
+            // DockerClientException: the engine reported the failure inside the build stream (a failed RUN, the
+            // engine's own network error while fetching): the user's environment, not a kind-build bug.
             String tail = lastLines.toString().strip();
             String lastLine = tail.isEmpty() ? "" : tail.substring(tail.lastIndexOf('\n') + 1);
             throw new UserError("image build failed: " + rootMessage(e)

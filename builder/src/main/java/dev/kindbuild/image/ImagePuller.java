@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.cloud.tools.jib.api.Containerizer;
 import com.google.cloud.tools.jib.api.DescriptorDigest;
 import com.google.cloud.tools.jib.api.InsecureRegistryException;
+import com.google.cloud.tools.jib.registry.RegistryCredentialsNotSentException;
 import com.google.cloud.tools.jib.api.Jib;
 import com.google.cloud.tools.jib.api.LogEvent;
 import com.google.cloud.tools.jib.api.RegistryAuthenticationFailedException;
@@ -173,9 +174,11 @@ public final class ImagePuller {
             Jib.from(access.registryImage(byDigest, this::log))
                     .setPlatforms(Set.of(new Platform(arch, "linux")))
                     .containerize(containerizer);
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause() == null ? e : e.getCause();
-            throw new UserError("pulling " + name + " from " + byDigest + " failed: " + describe(cause), cause);
+        } catch (ExecutionException | com.google.cloud.tools.jib.api.RegistryException e) {
+            Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+            RegistryFailure f = classify(byDigest, cause);
+            throw new UserError("pulling " + name + " from " + byDigest + " failed: "
+                    + (f.kind == Kind.OTHER ? describe(cause) : byDigest.registry() + " " + f.detail), cause);
         } finally {
             TempPaths.deleteTree(appCache);
         }
@@ -321,7 +324,8 @@ public final class ImagePuller {
         }
     }
 
-    private static RegistryFailure classify(ImageRef source, Throwable e) {
+    private RegistryFailure classify(ImageRef source, Throwable e) {
+        boolean plainHttp = access.allowsPlainHttp(source.registry());
         String detail = describe(e);
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof InsecureRegistryException) {
@@ -331,6 +335,15 @@ public final class ImagePuller {
             if (t instanceof UnknownHostException || t instanceof ConnectException || t instanceof NoRouteToHostException
                     || t instanceof SocketTimeoutException || t instanceof SSLException) {
                 return new RegistryFailure(Kind.UNREACHABLE, "is unreachable (" + detail + ")", e);
+            }
+            if (t instanceof RegistryCredentialsNotSentException) {
+                return new RegistryFailure(Kind.DENIED, "asks for credentials, which kind-build never sends over plain "
+                        + "HTTP: serve " + source.registry() + " over TLS, or allow anonymous pulls from it", e);
+            }
+            if ((t instanceof RegistryUnauthorizedException || t instanceof RegistryAuthenticationFailedException)
+                    && plainHttp) {
+                return new RegistryFailure(Kind.DENIED, "asks for credentials, which kind-build never sends over plain "
+                        + "HTTP: serve " + source.registry() + " over TLS, or allow anonymous pulls from it", e);
             }
             if (t instanceof RegistryUnauthorizedException || t instanceof RegistryAuthenticationFailedException) {
                 return new RegistryFailure(Kind.DENIED, "denied access to " + source + " (" + detail

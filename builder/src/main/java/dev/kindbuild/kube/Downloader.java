@@ -117,6 +117,10 @@ public final class Downloader {
         try (InputStream body = response.body()) {
             int status = response.statusCode();
             if (status == 404 || status == 410) {
+                int fileStatus = statusOf(client, url);
+                if (fileStatus == 404 || fileStatus == 410) {
+                    throw notFound(url, fileStatus);
+                }
                 throw new UserError("no checksum published at " + Urls.redact(sumUrl) + " (HTTP " + status
                         + "): pass --k8s-sha256 HEX with a digest you trust to verify " + name);
             }
@@ -144,6 +148,9 @@ public final class Downloader {
             long received = 0;
             try (InputStream in = response.body()) {
                 int status = response.statusCode();
+                if (status == 404 || status == 410) {
+                    throw notFound(url, status);
+                }
                 if (status / 100 != 2) {
                     throw new UserError("downloading " + Urls.redact(url) + " failed: HTTP " + status);
                 }
@@ -189,6 +196,19 @@ public final class Downloader {
                 undo.keep();
             }
         }
+    }
+
+    /** The status a GET of {@code url} answers (the body is not read). */
+    private int statusOf(HttpClient client, URI url) throws IOException {
+        HttpResponse<InputStream> response = send(client, url);
+        response.body().close();
+        return response.statusCode();
+    }
+
+    /** The file itself is missing: a version or architecture the server does not have, not a missing checksum. */
+    private static UserError notFound(URI url, int status) {
+        return new UserError("there is no " + fileName(url) + " at " + Urls.redact(url) + " (HTTP " + status
+                + "): check that the version exists for this architecture on the release server (--k8s-release-url, --arch)");
     }
 
     private static final int MAX_REDIRECTS = 10;

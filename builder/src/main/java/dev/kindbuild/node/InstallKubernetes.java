@@ -1,7 +1,9 @@
 package dev.kindbuild.node;
 
 import dev.kindbuild.engine.ContainerFile;
+import dev.kindbuild.UserError;
 import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.engine.ExecResult;
 import dev.kindbuild.kube.KubernetesArtifacts;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,5 +26,35 @@ final class InstallKubernetes {
         // kind reads /kind/version raw: no trailing newline.
         files.add(ContainerFile.ofText("/kind/version", 0644, k8s.version()));
         engine.copyFiles(builder.id(), files);
+        checkVersions(engine, builder, k8s.version());
+    }
+
+    /**
+     * kubeadm and kubelet must be of the version the image is named after and records in /kind/version: binaries of
+     * mixed versions would build an image that kind cannot boot (`verify` would only catch it later).
+     */
+    static void checkVersions(DockerEngine engine, BuilderContainer.Builder builder, String version) {
+        String kubeadm = reported(engine, builder, List.of("kubeadm", "version", "-o", "short"));
+        String kubelet = reported(engine, builder, List.of("kubelet", "--version")).replaceFirst("^Kubernetes\\s+", "");
+        List<String> wrong = new ArrayList<>();
+        if (!kubeadm.equals(version)) {
+            wrong.add("kubeadm reports " + kubeadm);
+        }
+        if (!kubelet.equals(version)) {
+            wrong.add("kubelet reports " + kubelet);
+        }
+        if (!wrong.isEmpty()) {
+            throw new UserError("the Kubernetes binaries disagree with the version " + version + " they came with ("
+                    + String.join(", ", wrong) + "): use kubeadm, kubelet and kubectl from one build of " + version);
+        }
+    }
+
+    private static String reported(DockerEngine engine, BuilderContainer.Builder builder, List<String> command) {
+        ExecResult r = engine.exec(builder.id(), command);
+        if (!r.ok()) {
+            throw new UserError("`" + String.join(" ", command) + "` fails in the builder (exit " + r.exitCode() + ": "
+                    + r.lastErrorLine() + "): the binary is broken or not for this architecture");
+        }
+        return r.stdout().strip();
     }
 }

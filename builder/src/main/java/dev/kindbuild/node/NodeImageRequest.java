@@ -38,6 +38,7 @@ public record NodeImageRequest(
     public NodeImageRequest {
         extraImages = List.copyOf(extraImages);
         checkNames(image, extraImages, k8sSha256);
+        baseImage.ifPresent(ref -> ImageRef.check(ref, "--base-image"));
     }
 
     /**
