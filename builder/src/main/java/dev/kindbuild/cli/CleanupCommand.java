@@ -1,7 +1,12 @@
 package dev.kindbuild.cli;
 
+import dev.kindbuild.CacheLocation;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.engine.Labels;
+import dev.kindbuild.lifecycle.TempPaths;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -13,7 +18,8 @@ import picocli.CommandLine.Option;
  * carry, so a container started from a kind-build image (a kind cluster node) is never one of them.
  */
 @Command(name = "cleanup", mixinStandardHelpOptions = true,
-        description = "Remove containers left by kind-build runs that are no longer alive.")
+        description = {"Remove what kind-build runs that are no longer alive left behind: the containers they created, their",
+                "temp dirs (kind-build-* in TMPDIR) and half-written cache files. Never a container started from a kind-build image."})
 final class CleanupCommand implements Callable<Integer> {
 
     @Option(names = "--all", description = "Also remove containers of kind-build runs still alive.")
@@ -36,7 +42,22 @@ final class CleanupCommand implements Callable<Integer> {
                     removed++;
                 }
             }
-            System.out.println("removed " + removed + " of " + ours.size() + " kind-build container(s)");
+            int dirs = 0;
+            for (Path dir : TempPaths.abandoned(Path.of(System.getProperty("java.io.tmpdir")))) {
+                TempPaths.deleteTree(dir);
+                dirs++;
+            }
+            int partial = 0;
+            for (Path file : TempPaths.abandonedPartialFiles(CacheLocation.root())) {
+                try {
+                    Files.deleteIfExists(file);
+                    partial++;
+                } catch (IOException e) {
+                    System.err.println("WARN: cannot remove " + file + ": " + e.getMessage());
+                }
+            }
+            System.out.println("removed " + removed + " of " + ours.size() + " kind-build container(s), " + dirs
+                    + " temp dir(s) and " + partial + " partial cache file(s) of kind-build runs that are gone");
             return 0;
         }
     }

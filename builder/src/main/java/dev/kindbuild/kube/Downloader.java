@@ -2,6 +2,7 @@ package dev.kindbuild.kube;
 
 import dev.kindbuild.UserError;
 import dev.kindbuild.lifecycle.CleanupStack;
+import dev.kindbuild.lifecycle.DiskFull;
 import dev.kindbuild.progress.ConsoleProgress;
 import dev.kindbuild.progress.Progress;
 import java.io.IOException;
@@ -138,7 +139,16 @@ public final class Downloader {
     private Result download(HttpClient client, URI url, String name, String expected) throws IOException {
         Path dir = cache.downloadsDir();
         Files.createDirectories(dir);
-        Path temp = Files.createTempFile(dir, ".partial-", ".tmp");
+        // The PID in the name lets `kind-build cleanup` remove it if this process is killed (kill -9).
+        Path temp;
+        try {
+            temp = Files.createTempFile(dir, ".partial-" + ProcessHandle.current().pid() + "-", ".tmp");
+        } catch (IOException e) {
+            if (DiskFull.is(e)) {
+                throw DiskFull.error("downloading " + name, e, dir);
+            }
+            throw e;
+        }
         CleanupStack.Handle undo = cleanup == null ? null : cleanup.push("partial download " + temp, () -> Files.deleteIfExists(temp));
         boolean done = false;
         try {
@@ -168,6 +178,9 @@ public final class Downloader {
                     }
                 }
             } catch (IOException e) {
+                if (DiskFull.is(e)) {
+                    throw DiskFull.error("downloading " + name, e, dir);
+                }
                 throw networkError(url, e);
             }
             progress.bytes(name, received, total > 0 ? total : received);

@@ -153,6 +153,9 @@ public final class KubernetesResolver {
             try {
                 return ReleaseTarball.extract(tarball, workDir.resolve("kubernetes"), label);
             } catch (IOException e) {
+                if (dev.kindbuild.lifecycle.DiskFull.is(e)) {
+                    throw dev.kindbuild.lifecycle.DiskFull.error("extracting " + label, e, workDir);
+                }
                 throw new UserError("reading " + label + " failed: " + e.getMessage(), e);
             }
         }, c -> c.version().orElse("no version recorded") + ", " + c.imageTars().size() + " image tars");
