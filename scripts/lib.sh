@@ -27,3 +27,19 @@ wait_for() {
 }
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# The Debian mirror this machine's apt sources use for its main suite (not the security archive), so proxies and
+# local mirrors configured there apply to us too. Prints the URI; fails when none is configured.
+apt_mirror() {
+  local uri
+  uri="$( { cat /etc/apt/sources.list.d/*.sources 2>/dev/null; } | awk '
+      /^[[:space:]]*$/ { if (uri != "" && !sec) { print uri; exit } uri=""; sec=0; next }
+      tolower($1) == "uris:" { uri=$2 }
+      tolower($1) == "suites:" { for (i = 2; i <= NF; i++) if ($i ~ /security/) sec=1 }
+      END { if (uri != "" && !sec) print uri }' | head -n1)"
+  if [ -z "$uri" ]; then
+    uri="$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
+      | awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' | head -n1)"
+  fi
+  [ -n "$uri" ] && printf '%s\n' "${uri%/}"
+}

@@ -14,6 +14,7 @@ import dev.kindbuild.node.NodeImageRequest;
 import dev.kindbuild.node.NodeImageResult;
 import dev.kindbuild.progress.Progress;
 import java.net.URI;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,7 +35,8 @@ final class NodeImageCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "SOURCE", description = "Where Kubernetes comes from (detected like kind).")
     String sourceArg;
 
-    @Option(names = "--k8s-version", paramLabel = "vX.Y.Z", description = "A released Kubernetes version (same as giving it as SOURCE).")
+    @Option(names = "--k8s-version", paramLabel = "vX.Y.Z", description = {"A released Kubernetes version (same as giving it as SOURCE);",
+            "with a source tree or directory SOURCE: its version, when it records none (no git, no version file)."})
     String k8sVersion;
 
     @Option(names = "--type", paramLabel = "TYPE", description = "Force the SOURCE type: release, url, file, dir or source.")
@@ -65,6 +67,9 @@ final class NodeImageCommand implements Callable<Integer> {
     @Option(names = "--extra-image", paramLabel = "REF", description = "Also bake this image in (repeatable).")
     List<String> extraImages = new ArrayList<>();
 
+    @Option(names = "--go-root", paramLabel = "DIR", description = "The Go to build a source tree with (its GOROOT; default: `go` on PATH).")
+    Path goRoot;
+
     @Option(names = "--no-cache", description = "Ignore cached downloads and images.")
     boolean noCache;
 
@@ -85,12 +90,9 @@ final class NodeImageCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        String given = k8sVersion != null ? k8sVersion : sourceArg;
+        String given = sourceArg != null ? sourceArg : k8sVersion;
         if (given == null) {
             throw new UserError("say which Kubernetes to build: give a SOURCE (e.g. v1.31.2) or --k8s-version vX.Y.Z");
-        }
-        if (k8sVersion != null && sourceArg != null) {
-            throw new UserError("give either SOURCE or --k8s-version, not both");
         }
         arch.validate();
         if (k8sVersion != null) {
@@ -100,8 +102,14 @@ final class NodeImageCommand implements Callable<Integer> {
         if (baseImage != null) {
             ImageRef.check(baseImage, "--base-image");
         }
-        Optional<String> forcedType = Optional.ofNullable(k8sVersion != null ? "release" : type);
+        Optional<String> forcedType = Optional.ofNullable(sourceArg == null ? "release" : type);
         KubernetesSource source = KubernetesSource.detect(given, forcedType, releaseUrl());
+        if (k8sVersion != null && sourceArg != null && source instanceof KubernetesSource.Release) {
+            throw new UserError("give the release version once: as SOURCE or as --k8s-version, not both");
+        }
+        if (goRoot != null && !(source instanceof KubernetesSource.SourceTree)) {
+            throw new UserError("--go-root is for building a source tree; " + source.describe() + " needs no Go: drop --go-root");
+        }
         RegistryMirrors parsedMirrors = RegistryMirrors.parse(mirrors);
         RegistryAccess access = RegistryAccess.of(registry.insecureRegistries);
         Progress progress = output.progress();
@@ -109,7 +117,8 @@ final class NodeImageCommand implements Callable<Integer> {
         try (DockerEngine engine = DockerEngine.connect()) {
             String targetArch = arch.resolve(engine);
             NodeImageRequest request = new NodeImageRequest(source, Optional.ofNullable(image), Optional.ofNullable(baseImage),
-                    targetArch, parsedMirrors, access, extraImages, noCache, allowInsecureHttp, Optional.ofNullable(k8sSha256));
+                    targetArch, parsedMirrors, access, extraImages, noCache, allowInsecureHttp, Optional.ofNullable(k8sSha256),
+                    Optional.ofNullable(sourceArg != null ? k8sVersion : null), Optional.ofNullable(goRoot));
             NodeImageResult result = new NodeImageBuild(engine, progress).run(request);
             Optional<String> pushed = registry.pushIfAsked(engine, result.image(), progress);
             Map<String, Object> json = new LinkedHashMap<>();

@@ -24,6 +24,7 @@ import java.util.Map;
  * @param networkMode   null for the default bridge, "none" for no network
  * @param hostname      hostname, or null
  * @param devices       host devices to pass in (host path, same path inside)
+ * @param deviceCgroupRules device cgroup rules added to the engine's default whitelist, e.g. {@code a *:* rwm}
  */
 public record ContainerSpec(
         String name,
@@ -43,7 +44,8 @@ public record ContainerSpec(
         String cgroupns,
         String networkMode,
         String hostname,
-        List<String> devices) {
+        List<String> devices,
+        List<String> deviceCgroupRules) {
 
     public ContainerSpec {
         entrypoint = List.copyOf(entrypoint);
@@ -57,6 +59,7 @@ public record ContainerSpec(
         volumes = List.copyOf(volumes);
         binds = List.copyOf(binds);
         devices = List.copyOf(devices);
+        deviceCgroupRules = List.copyOf(deviceCgroupRules);
     }
 
     public static Builder builder(String name, String image) {
@@ -83,6 +86,7 @@ public record ContainerSpec(
         private String networkMode;
         private String hostname;
         private List<String> devices = List.of();
+        private List<String> deviceCgroupRules = List.of();
 
         private Builder(String name, String image) {
             this.name = name;
@@ -105,10 +109,11 @@ public record ContainerSpec(
         public Builder networkMode(String value) { networkMode = value; return this; }
         public Builder hostname(String value) { hostname = value; return this; }
         public Builder devices(String... value) { devices = List.of(value); return this; }
+        public Builder deviceCgroupRules(String... value) { deviceCgroupRules = List.of(value); return this; }
 
         public ContainerSpec build() {
             return new ContainerSpec(name, image, entrypoint, cmd, labels, env, tty, privileged, capAdd, capDrop,
-                    securityOpts, tmpfs, volumes, binds, cgroupns, networkMode, hostname, devices);
+                    securityOpts, tmpfs, volumes, binds, cgroupns, networkMode, hostname, devices, deviceCgroupRules);
         }
     }
 }

@@ -370,6 +370,9 @@ public final class DockerEngine implements AutoCloseable {
         if (!spec.devices().isEmpty()) {
             host.withDevices(spec.devices().stream().map(d -> new Device("rwm", d, d)).toList());
         }
+        if (!spec.deviceCgroupRules().isEmpty()) {
+            host.withDeviceCgroupRules(spec.deviceCgroupRules());
+        }
         if (spec.cgroupns() != null) {
             host.withCgroupnsMode(spec.cgroupns());
         }
@@ -426,6 +429,44 @@ public final class DockerEngine implements AutoCloseable {
     public Long exitCode(String containerId) {
         var state = client.inspectContainerCmd(containerId).exec().getState();
         return Boolean.TRUE.equals(state.getRunning()) ? null : state.getExitCodeLong();
+    }
+
+    /** The container's IPv4 address on {@code network}, or empty when it has none there. */
+    public Optional<String> containerIp(String containerId, String network) {
+        var networks = client.inspectContainerCmd(containerId).exec().getNetworkSettings().getNetworks();
+        if (networks == null || !networks.containsKey(network)) {
+            return Optional.empty();
+        }
+        String ip = networks.get(network).getIpAddress();
+        return ip == null || ip.isBlank() ? Optional.empty() : Optional.of(ip);
+    }
+
+    // ---- networks ----
+
+    /**
+     * Creates a bridge network; {@code internal} ones give containers an address but no route out of the host.
+     * Always carries kind-build's creation mark ({@link Labels#CONTAINER}); returns its ID.
+     */
+    public String createNetwork(String name, boolean internal, Map<String, String> labels) {
+        Map<String, String> all = new HashMap<>(labels);
+        all.putIfAbsent(Labels.CONTAINER, Labels.newContainerMark());
+        return client.createNetworkCmd().withName(name).withDriver("bridge").withInternal(internal)
+                .withLabels(all).withCheckDuplicate(true).exec().getId();
+    }
+
+    /** Removes a network; a missing one is fine. */
+    public void removeNetwork(String networkId) {
+        try {
+            client.removeNetworkCmd(networkId).exec();
+        } catch (NotFoundException ignored) {
+            // already gone
+        }
+    }
+
+    /** Network IDs with label {@code key=value}. */
+    public List<String> networksWithLabel(String key, String value) {
+        return client.listNetworksCmd().withFilter("label", List.of(key + "=" + value)).exec().stream()
+                .map(com.github.dockerjava.api.model.Network::getId).toList();
     }
 
     /** Container IDs (running or not) with label {@code key=value}. */

@@ -30,8 +30,16 @@ public final class NodeLauncher {
      * works offline). The caller removes it with {@link DockerEngine#remove(String)}.
      */
     public Node start(String image, String name, String purpose, boolean network) {
+        return start(image, name, purpose, network ? null : "none");
+    }
+
+    /**
+     * As {@link #start(String, String, String, boolean)} on a given network: {@code null} for the engine's default
+     * bridge, {@code "none"} for none, or a network's name (e.g. an internal one: an address, but no route out).
+     */
+    public Node start(String image, String name, String purpose, String networkMode) {
         try {
-            String id = createAndStart(image, name, purpose, network, NodeMode.PRIVILEGED);
+            String id = createAndStart(image, name, purpose, networkMode, NodeMode.PRIVILEGED);
             return new Node(id, name, NodeMode.PRIVILEGED);
         } catch (RuntimeException e) {
             String message = DockerEngine.rootMessage(e);
@@ -39,7 +47,7 @@ public final class NodeLauncher {
                 throw new UserError("cannot start node container from " + image + ": " + message, e);
             }
         }
-        String id = createAndStart(image, name, purpose, network, NodeMode.FALLBACK);
+        String id = createAndStart(image, name, purpose, networkMode, NodeMode.FALLBACK);
         return new Node(id, name, NodeMode.FALLBACK);
     }
 
@@ -49,7 +57,7 @@ public final class NodeLauncher {
         return m.contains("unable to apply caps") || (m.contains("operation not permitted") && m.contains("cap"));
     }
 
-    private String createAndStart(String image, String name, String purpose, boolean network, NodeMode mode) {
+    private String createAndStart(String image, String name, String purpose, String networkMode, NodeMode mode) {
         List<String> binds = new ArrayList<>();
         if (Files.isDirectory(Path.of("/lib/modules"))) {
             binds.add("/lib/modules:/lib/modules:ro");
@@ -62,7 +70,7 @@ public final class NodeLauncher {
                 .securityOpts("seccomp=unconfined", "apparmor=unconfined")
                 .volumes("/var")
                 .tmpfs(Map.of("/tmp", "rw", "/run", "rw"))
-                .networkMode(network ? null : "none");
+                .networkMode(networkMode);
         if (mode == NodeMode.PRIVILEGED) {
             spec.privileged(true);
         } else {
@@ -71,6 +79,9 @@ public final class NodeLauncher {
             if (Files.exists(Path.of("/dev/kmsg"))) {
                 spec.devices("/dev/kmsg");
             }
+            // --privileged also lifts the device cgroup whitelist; without that, privileged pods (kube-proxy)
+            // fail to write "a *:* rwm" to their devices.allow.
+            spec.deviceCgroupRules("a *:* rwm");
             if (engine.facts().cgroupVersion() == 1) {
                 binds.add("/sys/fs/cgroup:/sys/fs/cgroup:rw");
                 cgroupns = "host";

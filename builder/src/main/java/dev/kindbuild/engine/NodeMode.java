@@ -9,7 +9,8 @@ public enum NodeMode {
      * can grant, and on cgroup v1 the host's cgroup tree mounted read-write with the host cgroup namespace, which is
      * what lets containerd start containers inside the node there.
      */
-    FALLBACK("fallback: --privileged refused by this engine; all capabilities but SYS_RESOURCE, host cgroup namespace");
+    FALLBACK("fallback: --privileged refused by this engine; all capabilities but SYS_RESOURCE, every device allowed"
+            + " (device cgroup rule a *:* rwm), /dev/kmsg, and on cgroup v1 the host cgroup namespace");
 
     private final String description;
 

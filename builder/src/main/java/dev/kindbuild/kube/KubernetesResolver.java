@@ -40,40 +40,53 @@ public final class KubernetesResolver {
      * @param allowInsecureHttp allow plain http to non-loopback hosts
      * @param expectedSha256    digest of the tarball the user trusts ({@code --k8s-sha256}); replaces the published
      *                          {@code .sha256} for release/url, and must match for file
-     * @param fallbackVersion   version to use when a dir/tarball records none
+     * @param fallbackVersion   version to use when a dir, tarball or source tree records none
+     * @param goRoot            the Go that builds a source tree ({@code --go-root}); empty: {@code go} on PATH
+     * @param debianMirror      where kube-proxy's Debian root comes from, for a source tree
      */
     public record Options(String arch, Path cacheDir, boolean noCache, boolean allowInsecureHttp,
-            Optional<String> expectedSha256, Optional<String> fallbackVersion) {
+            Optional<String> expectedSha256, Optional<String> fallbackVersion, Optional<Path> goRoot, String debianMirror) {
         public Options {
             Objects.requireNonNull(arch, "arch");
             Objects.requireNonNull(cacheDir, "cacheDir");
             expectedSha256 = expectedSha256 == null ? Optional.empty() : expectedSha256;
             fallbackVersion = fallbackVersion == null ? Optional.empty() : fallbackVersion;
+            goRoot = goRoot == null ? Optional.empty() : goRoot;
+            Objects.requireNonNull(debianMirror, "debianMirror");
         }
 
-        /** TLS only, cache at {@link DownloadCache#defaultRoot()}, no pinned digest, no fallback version. */
+        /** TLS only, cache at {@link DownloadCache#defaultRoot()}, no pinned digest, no fallback version, Go from PATH. */
         public static Options defaults(String arch) {
-            return new Options(arch, DownloadCache.defaultRoot(), false, false, Optional.empty(), Optional.empty());
+            return new Options(arch, DownloadCache.defaultRoot(), false, false, Optional.empty(), Optional.empty(),
+                    Optional.empty(), dev.kindbuild.debian.AptSources.mirrorOrDefault());
         }
 
         public Options withCacheDir(Path dir) {
-            return new Options(arch, dir, noCache, allowInsecureHttp, expectedSha256, fallbackVersion);
+            return new Options(arch, dir, noCache, allowInsecureHttp, expectedSha256, fallbackVersion, goRoot, debianMirror);
         }
 
         public Options withNoCache(boolean value) {
-            return new Options(arch, cacheDir, value, allowInsecureHttp, expectedSha256, fallbackVersion);
+            return new Options(arch, cacheDir, value, allowInsecureHttp, expectedSha256, fallbackVersion, goRoot, debianMirror);
         }
 
         public Options withAllowInsecureHttp(boolean value) {
-            return new Options(arch, cacheDir, noCache, value, expectedSha256, fallbackVersion);
+            return new Options(arch, cacheDir, noCache, value, expectedSha256, fallbackVersion, goRoot, debianMirror);
         }
 
         public Options withExpectedSha256(Optional<String> value) {
-            return new Options(arch, cacheDir, noCache, allowInsecureHttp, value, fallbackVersion);
+            return new Options(arch, cacheDir, noCache, allowInsecureHttp, value, fallbackVersion, goRoot, debianMirror);
         }
 
         public Options withFallbackVersion(Optional<String> value) {
-            return new Options(arch, cacheDir, noCache, allowInsecureHttp, expectedSha256, value);
+            return new Options(arch, cacheDir, noCache, allowInsecureHttp, expectedSha256, value, goRoot, debianMirror);
+        }
+
+        public Options withGoRoot(Optional<Path> value) {
+            return new Options(arch, cacheDir, noCache, allowInsecureHttp, expectedSha256, fallbackVersion, value, debianMirror);
+        }
+
+        public Options withDebianMirror(String value) {
+            return new Options(arch, cacheDir, noCache, allowInsecureHttp, expectedSha256, fallbackVersion, goRoot, value);
         }
     }
 
@@ -193,90 +206,7 @@ public final class KubernetesResolver {
     }
 
     private KubernetesArtifacts fromSourceTree(Path root) {
-        String arch = options.arch();
-        String version = progress.step("Reading Kubernetes source version", () -> sourceVersion(root), v -> v);
-        List<String> command = makeCommand(root, arch);
-        progress.run("Building Kubernetes " + version + " from source (linux/" + arch + ")", () -> runMake(command, root));
-        Path bin = root.resolve("_output/dockerized/bin/linux").resolve(arch);
-        Path images = root.resolve("_output/release-images").resolve(arch);
-        Map<String, Path> binaries = binariesIn(bin, "build output " + bin);
-        List<Path> tars = Files.isDirectory(images) ? tarsIn(images) : List.of();
-        return new KubernetesArtifacts(version, arch, binaries, tars, "source tree " + root, Optional.empty());
-    }
-
-    /** The exact {@code make} invocation kind uses. */
-    public static List<String> makeCommand(Path root, String arch) {
-        return List.of("make", "-C", root.toString(), "quick-release-images",
-                "KUBE_EXTRA_WHAT=cmd/kubeadm cmd/kubectl cmd/kubelet",
-                "KUBE_VERBOSE=0", "KUBE_BUILD_HYPERKUBE=n", "KUBE_BUILD_CONFORMANCE=n",
-                "KUBE_BUILD_PLATFORMS=linux/" + arch);
-    }
-
-    private void runMake(List<String> command, Path root) throws IOException, InterruptedException {
-        progress.detail(String.join(" ", command));
-        Deque<String> tail = new ArrayDeque<>();
-        int exit = runStreaming(command, root, tail);
-        if (exit != 0) {
-            String last = tail.stream().filter(l -> !l.matches("^make(\\[\\d+\\])?: .*"))
-                    .reduce((a, b) -> b).or(() -> Optional.ofNullable(tail.peekLast())).map(l -> ": " + l.strip()).orElse("");
-            throw new UserError("building Kubernetes from " + root + " failed (make exited " + exit + ")" + last
-                    + " — rerun with -v for the full output");
-        }
-    }
-
-    private String sourceVersion(Path root) throws IOException, InterruptedException {
-        Path script = root.resolve("hack/print-workspace-status.sh");
-        if (!Files.isRegularFile(script)) {
-            throw new UserError(root + " has no hack/print-workspace-status.sh: cannot tell its Kubernetes version");
-        }
-        List<String> lines = new ArrayList<>();
-        Process p = new ProcessBuilder("bash", script.toString()).directory(root.toFile())
-                .redirectErrorStream(false).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line; (line = r.readLine()) != null; ) {
-                lines.add(line);
-            }
-        }
-        if (!p.waitFor(5, TimeUnit.MINUTES)) {
-            p.destroyForcibly();
-            throw new UserError(script + " did not finish within 5 minutes");
-        }
-        for (String line : lines) {
-            String[] parts = line.trim().split("\\s+", 2);
-            if (parts.length == 2 && parts[0].equals("gitVersion")) {
-                return KubeVersion.parse(parts[1].trim(), script + " gitVersion").toString();
-            }
-        }
-        throw new UserError(script + " printed no gitVersion line (exit " + p.exitValue() + "): is " + root
-                + " a git checkout with tags?");
-    }
-
-    private int runStreaming(List<String> command, Path dir, Deque<String> tail) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line; (line = r.readLine()) != null; ) {
-                progress.detail(line);
-                if (!line.isBlank()) {
-                    tail.addLast(line);
-                    if (tail.size() > 20) tail.removeFirst();
-                }
-            }
-        } catch (IOException e) {
-            p.destroyForcibly();
-            throw e;
-        } finally {
-            if (Thread.currentThread().isInterrupted()) {
-                p.descendants().forEach(ProcessHandle::destroy);
-                p.destroy();
-            }
-        }
-        try {
-            return p.waitFor();
-        } catch (InterruptedException e) {
-            p.descendants().forEach(ProcessHandle::destroy);
-            p.destroy();
-            throw e;
-        }
+        return new SourceTreeBuild(options, progress).build(root);
     }
 
     private static Map<String, Path> binariesIn(Path dir, String label) {

@@ -83,7 +83,9 @@ public final class NodeImageBuild {
         return KubernetesResolver.Options.defaults(request.arch())
                 .withNoCache(request.noCache())
                 .withAllowInsecureHttp(request.allowInsecureHttp())
-                .withExpectedSha256(request.k8sSha256());
+                .withExpectedSha256(request.k8sSha256())
+                .withFallbackVersion(request.k8sVersion())
+                .withGoRoot(request.goRoot());
     }
 
 }

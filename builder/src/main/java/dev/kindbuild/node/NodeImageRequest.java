@@ -6,6 +6,7 @@ import dev.kindbuild.image.RegistryAccess;
 import dev.kindbuild.image.RegistryMirrors;
 import dev.kindbuild.kube.KubernetesSource;
 import dev.kindbuild.kube.Sha256;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
@@ -22,6 +23,8 @@ import java.util.Optional;
  * @param noCache         bypass the download and image caches
  * @param allowInsecureHttp plain http downloads of Kubernetes from non-loopback hosts
  * @param k8sSha256       the tarball digest the user trusts, replacing the published .sha256
+ * @param k8sVersion      the version of a source tree or directory that records none ({@code --k8s-version})
+ * @param goRoot          the Go that builds a source tree ({@code --go-root}); empty: {@code go} on PATH
  */
 public record NodeImageRequest(
         KubernetesSource source,
@@ -33,12 +36,24 @@ public record NodeImageRequest(
         List<String> extraImages,
         boolean noCache,
         boolean allowInsecureHttp,
-        Optional<String> k8sSha256) {
+        Optional<String> k8sSha256,
+        Optional<String> k8sVersion,
+        Optional<Path> goRoot) {
 
     public NodeImageRequest {
         extraImages = List.copyOf(extraImages);
+        k8sVersion = k8sVersion == null ? Optional.empty() : k8sVersion;
+        goRoot = goRoot == null ? Optional.empty() : goRoot;
         checkNames(image, extraImages, k8sSha256);
         baseImage.ifPresent(ref -> ImageRef.check(ref, "--base-image"));
+    }
+
+    /** A request whose source records its own version and needs no Go. */
+    public NodeImageRequest(KubernetesSource source, Optional<String> image, Optional<String> baseImage, String arch,
+            RegistryMirrors mirrors, RegistryAccess access, List<String> extraImages, boolean noCache,
+            boolean allowInsecureHttp, Optional<String> k8sSha256) {
+        this(source, image, baseImage, arch, mirrors, access, extraImages, noCache, allowInsecureHttp, k8sSha256,
+                Optional.empty(), Optional.empty());
     }
 
     /**

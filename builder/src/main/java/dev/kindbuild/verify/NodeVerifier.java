@@ -109,7 +109,7 @@ public final class NodeVerifier {
         }
     }
 
-    private String awaitLoader(NodeLauncher.Node node) {
+    String awaitLoader(NodeLauncher.Node node) {
         long deadline = System.nanoTime() + LOAD_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
             String state = engine.exec(node.id(), List.of("systemctl", "is-active", NodeLayout.LOADER_UNIT)).stdout().strip();

@@ -250,56 +250,6 @@ class KubernetesResolverTest {
         assertEquals(Optional.empty(), a.tarballSha256());
     }
 
-    @Test
-    void sourceTreeRunsMakeLikeKind() throws Exception {
-        Path root = fakeKubernetesTree(tmp.resolve("k8s"), "arm64", true);
-        var src = KubernetesSource.detect(root.toString(), Optional.empty(), null);
-        var o = KubernetesResolver.Options.defaults("arm64").withCacheDir(cache);
-        KubernetesArtifacts a = resolver(o).resolve(src, tmp.resolve("w"));
-        assertEquals("v1.32.0-alpha.0.1234+0123456789abcd", a.version());
-        assertEquals("arm64", a.arch());
-        assertEquals(root.resolve("_output/dockerized/bin/linux/arm64/kubeadm"), a.binary("kubeadm"));
-        assertEquals(2, a.imageTars().size());
-        String args = Files.readString(root.resolve("make-args"));
-        assertEquals("quick-release-images|cmd/kubeadm cmd/kubectl cmd/kubelet|0|n|n|linux/arm64\n", args);
-        assertTrue(events.stream().anyMatch(e -> e instanceof BuildEvent.Detail d && d.line().equals("building for linux/arm64")));
-        assertEquals(List.of("make", "-C", root.toString(), "quick-release-images",
-                "KUBE_EXTRA_WHAT=cmd/kubeadm cmd/kubectl cmd/kubelet", "KUBE_VERBOSE=0", "KUBE_BUILD_HYPERKUBE=n",
-                "KUBE_BUILD_CONFORMANCE=n", "KUBE_BUILD_PLATFORMS=linux/arm64"), KubernetesResolver.makeCommand(root, "arm64"));
-    }
-
-    @Test
-    void failingSourceBuild() throws Exception {
-        Path root = fakeKubernetesTree(tmp.resolve("k8s"), "amd64", false);
-        var src = KubernetesSource.detect(root.toString(), Optional.of("source"), null);
-        UserError e = assertThrows(UserError.class, () -> resolver(options()).resolve(src, tmp.resolve("w")));
-        assertTrue(e.getMessage().startsWith("building Kubernetes from " + root + " failed (make exited 2): "), e.getMessage());
-        assertTrue(e.getMessage().contains("compiler exploded"), e.getMessage());
-    }
-
-    /** A tree with go.mod, hack/print-workspace-status.sh and a Makefile whose target makes kind's expected outputs. */
-    static Path fakeKubernetesTree(Path root, String arch, boolean succeed) throws IOException {
-        Files.createDirectories(root.resolve("hack"));
-        Files.writeString(root.resolve("go.mod"), "module k8s.io/kubernetes\n\ngo 1.23\n");
-        Files.writeString(root.resolve("hack/print-workspace-status.sh"), "#!/usr/bin/env bash\n"
-                + "echo STABLE_BUILD_GIT_COMMIT 0123456789abcdef\n"
-                + "echo gitMajor 1\n"
-                + "echo gitVersion v1.32.0-alpha.0.1234+0123456789abcd\n");
-        String out = "_output/dockerized/bin/linux/$(ARCH)";
-        String imgs = "_output/release-images/$(ARCH)";
-        String body = succeed
-                ? "\t@echo building for $(KUBE_BUILD_PLATFORMS)\n"
-                        + "\t@printf '%s|%s|%s|%s|%s|%s\\n' $@ \"$(KUBE_EXTRA_WHAT)\" $(KUBE_VERBOSE) $(KUBE_BUILD_HYPERKUBE) "
-                        + "$(KUBE_BUILD_CONFORMANCE) $(KUBE_BUILD_PLATFORMS) > make-args\n"
-                        + "\t@mkdir -p " + out + " " + imgs + "\n"
-                        + "\t@for b in kubeadm kubelet kubectl; do printf '#!/bin/sh\\n' > " + out + "/$$b; chmod +x " + out + "/$$b; done\n"
-                        + "\t@touch " + imgs + "/kube-apiserver.tar " + imgs + "/kube-proxy.tar\n"
-                : "\t@echo compiler exploded >&2; exit 1\n";
-        Files.writeString(root.resolve("Makefile"), "ARCH = $(lastword $(subst /, ,$(KUBE_BUILD_PLATFORMS)))\n"
-                + "quick-release-images:\n" + body);
-        return root;
-    }
-
     private BuildEvent.StepSucceeded succeeded(String step) {
         return events.stream().filter(e -> e instanceof BuildEvent.StepSucceeded s && s.step().equals(step))
                 .map(e -> (BuildEvent.StepSucceeded) e).reduce((a, b) -> b).orElseThrow(() -> new AssertionError(events.toString()));

@@ -26,6 +26,7 @@ import dev.kindbuild.sample.SampleImages;
 import dev.kindbuild.sample.SampleRelease;
 import dev.kindbuild.sample.SampleServer;
 import dev.kindbuild.testing.ImageFiles;
+import dev.kindbuild.testing.FakeKubernetesTree;
 import dev.kindbuild.testing.Leaks;
 import dev.kindbuild.testing.RecordingProgress;
 import dev.kindbuild.testing.TestBaseImage;
@@ -282,22 +283,22 @@ class NodeImageIT {
         // A version with build metadata, as a source build has: image tags carry '_' where the version has '+'.
         String version = "v1.31.4-alpha.0.7+0123456789abcd";
         ReleaseTarball.Contents built = unpackedRelease(version, "source-artifacts");
-        Path root = Files.createDirectories(tmp.resolve("kubernetes"));
-        Files.createDirectories(root.resolve("hack"));
-        Files.writeString(root.resolve("go.mod"), "module k8s.io/kubernetes\n\ngo 1.23\n");
-        Files.writeString(root.resolve("hack/print-workspace-status.sh"),
-                "#!/usr/bin/env bash\necho STABLE_BUILD_GIT_COMMIT 0123456789abcdef\necho gitVersion " + version + "\n");
-        Path bin = built.binaries().get("kubeadm").getParent();
-        Path images = built.imageTars().get(0).getParent();
-        Files.writeString(root.resolve("Makefile"), "ARCH = $(lastword $(subst /, ,$(KUBE_BUILD_PLATFORMS)))\n"
-                + "quick-release-images:\n"
-                + "\t@echo $(KUBE_BUILD_PLATFORMS) > make-platforms\n"
-                + "\t@mkdir -p _output/dockerized/bin/linux/$(ARCH) _output/release-images/$(ARCH)\n"
-                + "\t@cp " + bin + "/kubeadm " + bin + "/kubelet " + bin + "/kubectl _output/dockerized/bin/linux/$(ARCH)/\n"
-                + "\t@cp " + images + "/*.tar _output/release-images/$(ARCH)/\n");
+        Path root = FakeKubernetesTree.write(tmp.resolve("kubernetes"), "v1.23.0-go1.17-bullseye.0", "v1.0.2",
+                built.binaries());
+        Path go = FakeKubernetesTree.fakeGoRoot(tmp.resolve("go"), "1.23.4");
 
-        NodeImageResult result = buildFrom(root.toString(), "source", version, "source");
-        assertEquals("linux/" + arch, Files.readString(root.resolve("make-platforms")).strip());
+        KubernetesSource source = KubernetesSource.detect(root.toString(), Optional.empty(), null);
+        assertEquals("source", source.type());
+        NodeImageRequest plain = request(source, "source", List.of());
+        NodeImageRequest request = new NodeImageRequest(plain.source(), plain.image(), plain.baseImage(), plain.arch(), plain.mirrors(),
+                plain.access(), plain.extraImages(), false, false, Optional.empty(), Optional.of(version), Optional.of(go));
+        NodeImageResult result = new NodeImageBuild(engine, new RecordingProgress()).run(request);
+        assertEquals(version, result.version());
+        assertEquals(1, FakeKubernetesTree.makeCalls(root).size());
+        assertTrue(FakeKubernetesTree.makeCalls(root).get(0).contains("|linux/" + arch + "|0|"), FakeKubernetesTree.makeCalls(root).toString());
+        // The control-plane images kind-build packaged from the built binaries are in the node under kubeadm's names.
+        assertTrue(result.images().stream().anyMatch(r -> r.name().endsWith("/kube-proxy:" + version.replace('+', '_'))
+                && r.source().equals("release")), result.images().toString());
 
         // kubeadm, kubelet and /kind/version agree on the '+' version, and every image loads with no network.
         VerifyReport report = new NodeVerifier(engine, new RecordingProgress()).run(result.image(), true);

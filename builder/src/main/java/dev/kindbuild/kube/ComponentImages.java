@@ -1,0 +1,184 @@
+package dev.kindbuild.kube;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
+
+/**
+ * Packages Kubernetes' control-plane components as docker-archive images without any Docker build, as the release
+ * does: the static binary at {@code /usr/local/bin/NAME} on a minimal root (passwd, group, CA certificates), or for
+ * kube-proxy on a Debian root that has iptables, conntrack and ipset. Entries are sorted with fixed times and owners,
+ * so the same binaries give the same image.
+ */
+public final class ComponentImages {
+    /** The components kubeadm runs as images, in the order a release ships them. */
+    public static final List<String> COMPONENTS = List.of("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy");
+    /** What kube-proxy runs besides itself. */
+    static final List<String> KUBE_PROXY_PACKAGES = List.of("iptables", "conntrack", "ipset", "kmod");
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private ComponentImages() {}
+
+    /**
+     * Writes {@code out} (a docker-archive holding {@code repoTag}) with {@code binary} as {@code /usr/local/bin/NAME}
+     * on {@code baseRoot} (a root filesystem tar) or, when empty, on a minimal root.
+     */
+    public static void write(Path out, String repoTag, String name, String arch, Path binary, Optional<Path> baseRoot,
+            Instant mtime) throws IOException {
+        Path work = Files.createTempDirectory(out.getParent(), ".partial-image-");
+        try {
+            List<Layer> layers = new ArrayList<>();
+            layers.add(baseRoot.isPresent() ? copyLayer(baseRoot.get(), work.resolve("base.tar"))
+                    : writeLayer(work.resolve("base.tar"), tar -> minimalRoot(tar, mtime)));
+            layers.add(writeLayer(work.resolve("bin.tar"), tar -> {
+                dir(tar, "usr/", mtime);
+                dir(tar, "usr/local/", mtime);
+                dir(tar, "usr/local/bin/", mtime);
+                file(tar, "usr/local/bin/" + name, binary, 0755, mtime);
+            }));
+            byte[] config = config(name, arch, layers, mtime);
+            String configName = Sha256.of(config) + ".json";
+            List<String> layerNames = new ArrayList<>();
+            for (Layer l : layers) {
+                layerNames.add(l.diffId().substring("sha256:".length()) + "/layer.tar");
+            }
+            Map<String, Object> manifest = new LinkedHashMap<>();
+            manifest.put("Config", configName);
+            manifest.put("RepoTags", List.of(repoTag));
+            manifest.put("Layers", layerNames);
+            Path partial = work.resolve("image.tar");
+            try (TarArchiveOutputStream tar = tarOut(Files.newOutputStream(partial))) {
+                bytes(tar, "manifest.json", JSON.writeValueAsBytes(List.of(manifest)), mtime);
+                bytes(tar, configName, config, mtime);
+                for (int i = 0; i < layers.size(); i++) {
+                    file(tar, layerNames.get(i), layers.get(i).file(), 0644, mtime);
+                }
+            }
+            Files.move(partial, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            dev.kindbuild.lifecycle.TempPaths.deleteTree(work);
+        }
+    }
+
+    private record Layer(Path file, String diffId) {}
+
+    private interface TarBody {
+        void write(TarArchiveOutputStream tar) throws IOException;
+    }
+
+    private static Layer writeLayer(Path file, TarBody body) throws IOException {
+        MessageDigest digest = Sha256.newDigest();
+        try (TarArchiveOutputStream tar = tarOut(new DigestOutputStream(Files.newOutputStream(file), digest))) {
+            body.write(tar);
+        }
+        return new Layer(file, "sha256:" + Sha256.hex(digest));
+    }
+
+    private static Layer copyLayer(Path source, Path file) throws IOException {
+        Files.copy(source, file);
+        return new Layer(file, "sha256:" + Sha256.of(file));
+    }
+
+    private static void minimalRoot(TarArchiveOutputStream tar, Instant mtime) throws IOException {
+        dir(tar, "etc/", mtime);
+        bytes(tar, "etc/group", "root:x:0:\nnogroup:x:65534:\n".getBytes(StandardCharsets.UTF_8), mtime);
+        bytes(tar, "etc/nsswitch.conf", "hosts: files dns\n".getBytes(StandardCharsets.UTF_8), mtime);
+        bytes(tar, "etc/passwd", "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n"
+                .getBytes(StandardCharsets.UTF_8), mtime);
+        // Components talk TLS to cloud APIs and webhooks; the host's bundle is what its admin trusts.
+        Path bundle = Path.of("/etc/ssl/certs/ca-certificates.crt");
+        if (Files.isRegularFile(bundle)) {
+            dir(tar, "etc/ssl/", mtime);
+            dir(tar, "etc/ssl/certs/", mtime);
+            file(tar, "etc/ssl/certs/ca-certificates.crt", bundle, 0644, mtime);
+        }
+        TarArchiveEntry tmp = new TarArchiveEntry("tmp/", TarConstants.LF_DIR);
+        tmp.setMode(041777);
+        owned(tmp, mtime);
+        tar.putArchiveEntry(tmp);
+        tar.closeArchiveEntry();
+    }
+
+    private static byte[] config(String name, String arch, List<Layer> layers, Instant mtime) throws IOException {
+        Map<String, Object> container = new LinkedHashMap<>();
+        container.put("Env", List.of("PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"));
+        container.put("Entrypoint", List.of("/usr/local/bin/" + name));
+        Map<String, Object> rootfs = new LinkedHashMap<>();
+        rootfs.put("type", "layers");
+        rootfs.put("diff_ids", layers.stream().map(Layer::diffId).toList());
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("architecture", arch);
+        config.put("os", "linux");
+        config.put("created", mtime.toString());
+        config.put("config", container);
+        config.put("rootfs", rootfs);
+        config.put("history", List.of(
+                Map.of("created", mtime.toString(), "created_by", "kind-build: root filesystem"),
+                Map.of("created", mtime.toString(), "created_by", "kind-build: /usr/local/bin/" + name)));
+        return JSON.writeValueAsBytes(config);
+    }
+
+    private static TarArchiveOutputStream tarOut(OutputStream out) {
+        TarArchiveOutputStream tar = new TarArchiveOutputStream(out, "UTF-8");
+        tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+        tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+        return tar;
+    }
+
+    private static void owned(TarArchiveEntry e, Instant mtime) {
+        e.setUserId(0);
+        e.setGroupId(0);
+        e.setUserName("");
+        e.setGroupName("");
+        e.setModTime(FileTime.from(mtime));
+    }
+
+    private static void dir(TarArchiveOutputStream tar, String name, Instant mtime) throws IOException {
+        TarArchiveEntry e = new TarArchiveEntry(name, TarConstants.LF_DIR);
+        e.setMode(040755);
+        owned(e, mtime);
+        tar.putArchiveEntry(e);
+        tar.closeArchiveEntry();
+    }
+
+    private static void bytes(TarArchiveOutputStream tar, String name, byte[] content, Instant mtime) throws IOException {
+        TarArchiveEntry e = new TarArchiveEntry(name);
+        e.setMode(0100644);
+        e.setSize(content.length);
+        owned(e, mtime);
+        tar.putArchiveEntry(e);
+        tar.write(content);
+        tar.closeArchiveEntry();
+    }
+
+    private static void file(TarArchiveOutputStream tar, String name, Path source, int mode, Instant mtime) throws IOException {
+        TarArchiveEntry e = new TarArchiveEntry(name);
+        e.setMode(0100000 | mode);
+        e.setSize(Files.size(source));
+        owned(e, mtime);
+        tar.putArchiveEntry(e);
+        try (InputStream in = Files.newInputStream(source)) {
+            in.transferTo(tar);
+        }
+        tar.closeArchiveEntry();
+    }
+
+}

@@ -1,0 +1,220 @@
+package dev.kindbuild.verify;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.image.RegistryAccess;
+import dev.kindbuild.image.RegistryMirrors;
+import dev.kindbuild.kube.KubernetesArtifacts;
+import dev.kindbuild.kube.KubernetesResolver;
+import dev.kindbuild.kube.KubernetesSource;
+import dev.kindbuild.lifecycle.TempPaths;
+import dev.kindbuild.node.NodeImageBuild;
+import dev.kindbuild.node.NodeImageRequest;
+import dev.kindbuild.node.NodeImageResult;
+import dev.kindbuild.registry.LocalRegistry;
+import dev.kindbuild.testing.Leaks;
+import dev.kindbuild.testing.RecordingProgress;
+import dev.kindbuild.testing.TestBaseImage;
+import dev.kindbuild.testing.TestEngine;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A real Kubernetes (v1.20.2, built here from Debian's source package with Go 1.15 by scripts/fetch-real-kubernetes
+ * and `node-image --type source`) in node images that must run a real cluster with no route out: from the source
+ * tree, and from a release tarball made of the same binaries. A node image whose kubelet cannot start must fail.
+ * Images beyond Kubernetes' own come from scripts/real-cluster-images (real pause and etcd, stand-in addons) in a
+ * local registry. The source build is cached in the user's kind-build cache, so only the first run compiles.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class RealClusterIT {
+    static final String VERSION = "v1.20.2";
+    static final String TAG_PREFIX = "kind-build-test/node-real:" + Leaks.PID + "-";
+
+    @RegisterExtension
+    static final LocalRegistry REGISTRY = new LocalRegistry();
+
+    static DockerEngine engine;
+    static Path projectRoot;
+    static Path tree;
+    static Path goRoot;
+    static Path work;
+    static RegistryMirrors mirrors;
+    static KubernetesArtifacts sourceBuild;
+    static final List<String> tags = new ArrayList<>();
+
+    @BeforeAll
+    static void realKubernetesAndImages() throws Exception {
+        engine = TestEngine.connect();
+        projectRoot = findProjectRoot();
+        Map<String, String> fetched = keyValues(run(projectRoot.resolve("scripts/fetch-real-kubernetes").toString()));
+        tree = Path.of(fetched.get("tree"));
+        goRoot = Path.of(fetched.get("goroot"));
+        run(projectRoot.resolve("scripts/real-cluster-images").toString(), REGISTRY.host(), tree.toString());
+        mirrors = RegistryMirrors.parse(List.of("k8s.gcr.io=" + REGISTRY.host(), "registry.k8s.io=" + REGISTRY.host(),
+                "docker.io=" + REGISTRY.host()));
+        work = Files.createTempDirectory("kind-build-real-");
+        TestBaseImage.get(engine, false, new RecordingProgress());
+    }
+
+    @AfterAll
+    static void removeImages() {
+        if (engine != null) {
+            tags.forEach(engine::removeImage);
+            Leaks.assertNoContainers(engine);
+            engine.close();
+        }
+        TempPaths.deleteTree(work);
+    }
+
+    @Test
+    @Order(1)
+    void aNodeImageFromTheRealSourceTreeRunsACluster() {
+        NodeImageResult node = build(new KubernetesSource.SourceTree(tree), "source", Optional.of(goRoot));
+        assertEquals(VERSION, node.version());
+        sourceBuild = new KubernetesResolver(KubernetesResolver.Options.defaults(engine.facts().architecture())
+                .withGoRoot(Optional.of(goRoot)).withFallbackVersion(Optional.of(VERSION)), new RecordingProgress())
+                .resolve(new KubernetesSource.SourceTree(tree), work.resolve("resolve"));
+
+        ClusterReport report = verifyCluster(node.image());
+        assertTrue(report.passed(), describe(report));
+        assertTrue(check(report, "pod").detail().contains("imagePullPolicy Never"), describe(report));
+        assertTrue(check(report, "no pulls").ok(), describe(report));
+    }
+
+    @Test
+    @Order(2)
+    void aNodeImageFromAReleaseTarballOfTheSameBinariesRunsACluster() throws IOException {
+        Path tarball = releaseTarball(sourceBuild, work.resolve("kubernetes-server-linux-" + sourceBuild.arch() + ".tar.gz"), Map.of());
+        NodeImageResult node = build(new KubernetesSource.File(tarball), "release-tarball", Optional.empty());
+        assertEquals(VERSION, node.version());
+        ClusterReport report = verifyCluster(node.image());
+        assertTrue(report.passed(), describe(report));
+    }
+
+    @Test
+    @Order(3)
+    void aNodeImageWhoseKubeletCannotStartFailsVerifyCluster() throws IOException {
+        // Answers --version like the real one, so the image builds and `verify` without --cluster passes its version
+        // check; but as a daemon it dies at once, as a kubelet with a broken config or runtime would.
+        Path kubelet = work.resolve("broken-kubelet");
+        Files.writeString(kubelet, "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'Kubernetes " + VERSION + "'; exit 0; fi\n"
+                + "echo 'F1202 failed to run Kubelet: stand-in for a kubelet that cannot start' >&2\nexit 1\n");
+        Files.setPosixFilePermissions(kubelet, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path tarball = releaseTarball(sourceBuild, work.resolve("broken.tar.gz"), Map.of("kubelet", kubelet));
+        NodeImageResult node = build(new KubernetesSource.File(tarball), "broken-kubelet", Optional.empty());
+
+        long start = System.nanoTime();
+        ClusterReport report = verifyCluster(node.image());
+        assertFalse(report.passed(), describe(report));
+        Check failed = report.checks().stream().filter(c -> !c.ok()).findFirst().orElseThrow();
+        assertEquals("kubeadm init", failed.name(), describe(report));
+        assertTrue(failed.detail().startsWith("kubelet cannot start"), describe(report));
+        assertTrue(failed.detail().contains("stand-in for a kubelet that cannot start"), describe(report));
+        assertTrue(System.nanoTime() - start < TimeUnit.MINUTES.toNanos(3), "a dead kubelet must be reported without kubeadm's 4-minute wait");
+    }
+
+    // ---- helpers --------------------------------------------------------------------------------------------------
+
+    private NodeImageResult build(KubernetesSource source, String name, Optional<Path> go) {
+        String tag = TAG_PREFIX + name;
+        tags.add(tag);
+        NodeImageRequest request = new NodeImageRequest(source, Optional.of(tag), Optional.of(TestBaseImage.TAG),
+                engine.facts().architecture(), mirrors, RegistryAccess.defaults(), List.of(), false, false, Optional.empty(),
+                go.isPresent() ? Optional.of(VERSION) : Optional.empty(), go);
+        return new NodeImageBuild(engine, new RecordingProgress()).run(request);
+    }
+
+    private static ClusterReport verifyCluster(String image) {
+        return new ClusterVerifier(engine, new RecordingProgress(), true).run(image);
+    }
+
+    /** A kubernetes-server tarball in the release layout, from built artifacts; {@code replace} swaps binaries. */
+    static Path releaseTarball(KubernetesArtifacts a, Path out, Map<String, Path> replace) throws IOException {
+        Map<String, Path> files = new LinkedHashMap<>();
+        for (Map.Entry<String, Path> b : a.binaries().entrySet()) {
+            files.put("kubernetes/server/bin/" + b.getKey(), replace.getOrDefault(b.getKey(), b.getValue()));
+        }
+        for (Path image : a.imageTars()) {
+            files.put("kubernetes/server/bin/" + image.getFileName(), image);
+        }
+        try (OutputStream raw = Files.newOutputStream(out);
+                TarArchiveOutputStream tar = new TarArchiveOutputStream(new GzipCompressorOutputStream(raw))) {
+            tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+            byte[] version = (a.version() + "\n").getBytes(StandardCharsets.UTF_8);
+            TarArchiveEntry v = new TarArchiveEntry("kubernetes/version");
+            v.setSize(version.length);
+            tar.putArchiveEntry(v);
+            tar.write(version);
+            tar.closeArchiveEntry();
+            for (Map.Entry<String, Path> f : files.entrySet()) {
+                TarArchiveEntry e = new TarArchiveEntry(f.getKey());
+                e.setSize(Files.size(f.getValue()));
+                e.setMode(f.getKey().endsWith(".tar") ? 0100644 : 0100755);
+                tar.putArchiveEntry(e);
+                Files.copy(f.getValue(), tar);
+                tar.closeArchiveEntry();
+            }
+        }
+        return out;
+    }
+
+    private static Check check(ClusterReport report, String name) {
+        return report.checks().stream().filter(c -> c.name().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no check " + name + ": " + describe(report)));
+    }
+
+    private static String describe(ClusterReport report) {
+        return report.checks().stream().map(c -> (c.ok() ? "ok " : "FAIL ") + c.name() + ": " + c.detail())
+                .collect(Collectors.joining("\n")) + "\n" + report.seconds();
+    }
+
+    private static Path findProjectRoot() {
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            if (Files.isRegularFile(p.resolve("scripts/fetch-real-kubernetes"))) {
+                return p;
+            }
+        }
+        throw new IllegalStateException("cannot find the project root (scripts/fetch-real-kubernetes) above " + Path.of("").toAbsolutePath());
+    }
+
+    /** Runs a project script; its stderr goes to the test log, its stdout is returned. Fails on a non-zero exit. */
+    private static String run(String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IllegalStateException(String.join(" ", command) + " failed (exit " + p.exitValue() + ")");
+        }
+        return out;
+    }
+
+    private static Map<String, String> keyValues(String out) {
+        Map<String, String> m = new LinkedHashMap<>();
+        out.lines().filter(l -> l.contains("=")).forEach(l -> m.put(l.substring(0, l.indexOf('=')), l.substring(l.indexOf('=') + 1)));
+        return m;
+    }
+}
