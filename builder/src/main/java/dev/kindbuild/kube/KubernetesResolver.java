@@ -181,7 +181,7 @@ public final class KubernetesResolver {
         return options.fallbackVersion()
                 .map(v -> KubeVersion.parse(v, "given Kubernetes version").toString())
                 .orElseThrow(() -> new UserError(label + " records no version (neither " + ReleaseTarball.VERSION_ENTRY
-                        + " nor " + ReleaseTarball.DOCKER_TAG_ENTRY + "): it is not a Kubernetes release tarball; build from a release version or tarball"));
+                        + " nor " + ReleaseTarball.DOCKER_TAG_ENTRY + "): give its version with --k8s-version vX.Y.Z"));
     }
 
     private KubernetesArtifacts fromDirectory(Path dir) {
@@ -199,7 +199,7 @@ public final class KubernetesResolver {
                 version = KubeVersion.parse(options.fallbackVersion().get(), "given Kubernetes version").toString();
             } else {
                 throw new UserError("cannot tell the Kubernetes version of " + dir + ": add a file " + versionFile
-                        + " containing it (e.g. v1.31.2)");
+                        + " containing it (e.g. v1.31.2), or give it with --k8s-version vX.Y.Z");
             }
             return new KubernetesArtifacts(version, options.arch(), binaries, images, "directory " + dir, Optional.empty());
         }, a -> a.version());

@@ -235,6 +235,7 @@ class KubernetesResolverTest {
         UserError e = assertThrows(UserError.class, () -> resolver(options()).resolve(src, tmp.resolve("w")));
         assertTrue(e.getMessage().startsWith("cannot tell the Kubernetes version of " + dir + ": add a file " + dir.resolve("version")),
                 e.getMessage());
+        assertTrue(e.getMessage().endsWith(", or give it with --k8s-version vX.Y.Z"), "name the flag that is accepted: " + e.getMessage());
 
         KubernetesArtifacts given = resolver(options().withFallbackVersion(Optional.of("1.30.1"))).resolve(src, tmp.resolve("w"));
         assertEquals("v1.30.1", given.version());
