@@ -208,7 +208,8 @@ public final class DockerEngine implements AutoCloseable {
                 why.accept("pull of " + ref + " timed out after " + timeout.toSeconds() + "s");
             }
             return done && inspectImage(ref).isPresent();
-        } catch (DockerException e) {
+        } catch (DockerException | com.github.dockerjava.api.exception.DockerClientException e) {
+            // DockerClientException: the engine reported the failure inside the pull stream (its network, the name).
             why.accept(rootMessage(e));
             return false;
         } catch (InterruptedException e) {

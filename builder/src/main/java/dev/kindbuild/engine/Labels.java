@@ -1,5 +1,6 @@
 package dev.kindbuild.engine;
 
+import dev.kindbuild.lifecycle.TempPaths;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -52,9 +53,7 @@ public final class Labels {
     public record Creator(long pid, long startMillis) {
         /** Whether that very process still runs (a reused PID with another start time does not count). */
         public boolean alive() {
-            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
-                    .filter(p -> startMillis == 0 || p.info().startInstant().map(i -> Math.abs(i.toEpochMilli() - startMillis) < 2000).orElse(true))
-                    .isPresent();
+            return TempPaths.alive(pid, startMillis);
         }
 
         public boolean isThisProcess() {

@@ -15,6 +15,7 @@ import dev.kindbuild.registry.LocalRegistry;
 import dev.kindbuild.sample.SampleEnvironment;
 import dev.kindbuild.testing.Leaks;
 import dev.kindbuild.testing.RecordingProgress;
+import dev.kindbuild.testing.StallingServer;
 import dev.kindbuild.testing.TestBaseImage;
 import dev.kindbuild.testing.TestEngine;
 import java.io.BufferedReader;
@@ -23,8 +24,6 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,9 +60,8 @@ class FaultMatrixIT {
     private String base;
     private SampleEnvironment env;
     private Path root;
-    private ServerSocket stall;
+    private StallingServer stall;
     private HttpServer slowRelease;
-    private final List<Socket> held = new CopyOnWriteArrayList<>();
     private final List<Path> mounts = new ArrayList<>();
 
     @BeforeAll
@@ -74,18 +72,7 @@ class FaultMatrixIT {
         env = SampleEnvironment.start(V, arch, 0, REGISTRY.host(), new RecordingProgress());
         root = Files.createTempDirectory("kind-build-it-faults-");
         // A "registry" that accepts connections and never answers: a build is reliably caught while pulling.
-        stall = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        Thread acceptor = new Thread(() -> {
-            while (!stall.isClosed()) {
-                try {
-                    held.add(stall.accept());
-                } catch (IOException closed) {
-                    return;
-                }
-            }
-        });
-        acceptor.setDaemon(true);
-        acceptor.start();
+        stall = new StallingServer();
         // A release server that publishes a checksum, sends part of the tarball and then stalls.
         slowRelease = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         slowRelease.setExecutor(java.util.concurrent.Executors.newCachedThreadPool(r -> {
@@ -123,9 +110,6 @@ class FaultMatrixIT {
 
     @AfterAll
     void tearDown() throws IOException {
-        for (Socket s : held) {
-            s.close();
-        }
         if (stall != null) {
             stall.close();
         }
@@ -154,7 +138,7 @@ class FaultMatrixIT {
     }
 
     private String stallHost() {
-        return "127.0.0.1:" + stall.getLocalPort();
+        return stall.host();
     }
 
     // ---- the cases ------------------------------------------------------------------------------------------------
@@ -162,7 +146,7 @@ class FaultMatrixIT {
     @Test
     void sigtermDuringTheDownload() throws Exception {
         Case c = newCase("term-download");
-        Tool t = c.start(build(URI_OF(slowRelease), REGISTRY.host()));
+        Tool t = c.start(build(urlOf(slowRelease), REGISTRY.host()));
         t.awaitLine(l -> l.contains("Downloading kubernetes-server"), 60);
         awaitFile(c.cache, n -> n.startsWith(".partial-"), 30);
         t.terminate();
@@ -204,7 +188,7 @@ class FaultMatrixIT {
     @Test
     void killDashNineThenCleanupRemovesEverythingItLeftAndNoUserContainer() throws Exception {
         Case c = newCase("kill9");
-        Tool downloading = c.start(build(URI_OF(slowRelease), REGISTRY.host()));
+        Tool downloading = c.start(build(urlOf(slowRelease), REGISTRY.host()));
         awaitFile(c.cache, n -> n.startsWith(".partial-"), 60);
         Tool pulling = c.start(build(env.releaseUrl().toString(), stallHost()));
         pulling.awaitLine(l -> l.contains("• Pulling registry.k8s.io/"), 60);
@@ -230,23 +214,22 @@ class FaultMatrixIT {
     @Test
     void aFullCacheDirectory() throws Exception {
         Case c = newCase("full-cache");
-        mountTmpfs(c.cache, "24k");
-        Tool t = c.start(build(env.releaseUrl().toString(), REGISTRY.host()));
-        t.awaitExit(120);
-        assertOneError(t, 1, "no space left on device");
-        assertTrue(t.errorLine().contains(c.cache.toString()) && t.errorLine().contains("is full"), t.errorLine());
-        assertNothingLeft(c, t);
+        assertFullDirectoryIsOneErrorAndLeavesNothing(c, c.cache, "24k", "KIND_BUILD_CACHE");
     }
 
     @Test
     void aFullTempDirectory() throws Exception {
         Case c = newCase("full-tmp");
-        mountTmpfs(c.tmp, "16k");
+        assertFullDirectoryIsOneErrorAndLeavesNothing(c, c.tmp, "16k", "TMPDIR");
+    }
+
+    /** A build with {@code full} on a tiny tmpfs: one error naming that directory and the variable to move it. */
+    private void assertFullDirectoryIsOneErrorAndLeavesNothing(Case c, Path full, String size, String variable) throws Exception {
+        mountTmpfs(full, size);
         Tool t = c.start(build(env.releaseUrl().toString(), REGISTRY.host()));
         t.awaitExit(120);
         assertOneError(t, 1, "no space left on device");
-        assertTrue(t.errorLine().contains(c.tmp.toString()) && t.errorLine().contains("is full"), t.errorLine());
-        assertTrue(t.errorLine().contains("TMPDIR"), t.errorLine());
+        assertTrue(t.errorLine().contains(full + " is full") && t.errorLine().contains(variable), t.errorLine());
         assertNothingLeft(c, t);
     }
 
@@ -278,7 +261,7 @@ class FaultMatrixIT {
 
     // ---- plumbing --------------------------------------------------------------------------------------------------
 
-    private static String URI_OF(HttpServer server) {
+    private static String urlOf(HttpServer server) {
         return "http://127.0.0.1:" + server.getAddress().getPort();
     }
 
