@@ -221,6 +221,12 @@ public final class ClusterVerifier {
         if (!applied.ok()) {
             throw new CheckFailed(Check.fail("cni manifest", "kubectl create failed: " + applied.lastErrorLine()));
         }
+        // What reached the cluster is what kind's templating gave: no field left verbatim.
+        String daemonSets = engine.exec(node.id(), List.of(KUBECTL, ADMIN_CONF, "get", "daemonsets", "-A", "-o", "yaml")).stdout();
+        if (daemonSets.contains("{{")) {
+            throw new CheckFailed(Check.fail("cni manifest", "a DaemonSet in the cluster still holds a template field: "
+                    + daemonSets.lines().filter(l -> l.contains("{{")).findFirst().orElse("").strip()));
+        }
         String storage = "no default-storage.yaml (kind would add a hostPath class)";
         if (engine.exec(node.id(), List.of("test", "-f", "/kind/manifests/default-storage.yaml")).ok()) {
             ExecResult s = engine.exec(node.id(), List.of(KUBECTL, ADMIN_CONF, "apply", "-f", "/kind/manifests/default-storage.yaml"));
