@@ -171,7 +171,7 @@ public final class TempPaths {
     public static List<Path> abandonedPartialFiles(Path cacheRoot) {
         List<Path> out = new ArrayList<>();
         for (Path dir : List.of(cacheRoot.resolve("downloads").resolve("sha256"), cacheRoot.resolve("images"),
-                cacheRoot.resolve("index"))) {
+                cacheRoot.resolve("index"), cacheRoot.resolve("store"), cacheRoot.resolve("store").resolve("blobs").resolve("sha256"))) {
             if (!Files.isDirectory(dir)) {
                 continue;
             }
