@@ -1,6 +1,7 @@
 package dev.kindbuild.base;
 
 import dev.kindbuild.UserError;
+import dev.kindbuild.image.ImageRef;
 import java.util.List;
 import java.util.Optional;
 
@@ -10,7 +11,7 @@ import java.util.Optional;
  * @param image        the tag to give the image, or empty for kindest/base:v&lt;date&gt;-&lt;recipe hash&gt;
  * @param fromImage    the Debian image the recipe starts from
  * @param arch         amd64 or arm64
- * @param debianMirror where mmdebstrap fetches packages when the FROM image cannot be pulled
+ * @param debianMirror where mmdebstrap fetches packages when the FROM image cannot be pulled ("": none known)
  * @param force        rebuild even when an image of the same recipe exists
  * @param check        boot the image afterwards and check systemd and containerd
  */
@@ -23,17 +24,23 @@ public record BaseImageRequest(
         boolean check) {
 
     public static final String DEFAULT_FROM = "debian:bookworm-slim";
-    public static final String DEFAULT_MIRROR = "http://deb.debian.org/debian";
+    /** The mirror of this machine's apt sources ("" when none is configured: then only --debian-mirror will do). */
+    public static final String DEFAULT_MIRROR = AptSources.machineMirror();
     public static final List<String> ARCHES = List.of("amd64", "arm64");
 
     public BaseImageRequest {
         checkArch(arch);
-        if (!debianMirror.matches("https?://\\S+")) {
-            throw new UserError("invalid --debian-mirror '" + debianMirror + "': give an http(s) URL like " + DEFAULT_MIRROR);
+        if (debianMirror == null) {
+            debianMirror = "";
+        }
+        if (!debianMirror.isEmpty() && !debianMirror.matches("https?://\\S+")) {
+            throw new UserError("invalid --debian-mirror '" + debianMirror + "': give the http(s) URL of a Debian mirror,"
+                    + " as in your apt sources");
         }
         if (fromImage == null || fromImage.isBlank()) {
             throw new UserError("--from needs an image reference, e.g. " + DEFAULT_FROM);
         }
+        ImageRef.check(fromImage, "--from");
         image.ifPresent(name -> {
             if (!name.matches("[a-z0-9]+([._/:@-][a-zA-Z0-9_.-]+)*")) {
                 throw new UserError("invalid --image '" + name + "': use a reference like registry.example/kindest/base:v1");

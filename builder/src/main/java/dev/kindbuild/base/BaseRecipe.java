@@ -11,6 +11,13 @@ import java.util.List;
 public final class BaseRecipe {
     public static final String DEFAULT_REPOSITORY = "kindest/base";
 
+    /**
+     * Part of the identity: what kind-build labels a base image with. Bumped when that changes, so an image carrying
+     * labels of an earlier scheme (e.g. the container-ownership label that its containers would inherit) is rebuilt
+     * rather than reused.
+     */
+    static final String LABEL_SCHEME = "labels=2";
+
     private final RecipeTree tree;
     private final String hash;
 
@@ -22,11 +29,11 @@ public final class BaseRecipe {
     /** The bundled recipe, identified together with the FROM reference and the architecture. */
     public static BaseRecipe bundled(String fromImage, String arch) {
         RecipeTree tree = RecipeTree.load("base-image");
-        return new BaseRecipe(tree, tree.sha256(List.of("from=" + fromImage, "arch=" + arch)));
+        return new BaseRecipe(tree, tree.sha256(List.of("from=" + fromImage, "arch=" + arch, LABEL_SCHEME)));
     }
 
     static BaseRecipe of(RecipeTree tree, String fromImage, String arch) {
-        return new BaseRecipe(tree, tree.sha256(List.of("from=" + fromImage, "arch=" + arch)));
+        return new BaseRecipe(tree, tree.sha256(List.of("from=" + fromImage, "arch=" + arch, LABEL_SCHEME)));
     }
 
     /** Full SHA-256 of recipe files plus inputs. */

@@ -14,7 +14,7 @@ final class BuildBaseImage {
 
     static String run(DockerEngine engine, BaseRecipe recipe, FromImage from, String tag, boolean noCache, Progress progress) {
         Map<String, String> labels = Map.of(
-                Labels.OWNER, Labels.OWNER_VALUE,
+                Labels.IMAGE_KIND, "base",
                 Labels.RECIPE_HASH, recipe.hash(),
                 "dev.kind-build.built", tag.substring(tag.lastIndexOf(':') + 1),
                 "dev.kind-build.from", from.ref());

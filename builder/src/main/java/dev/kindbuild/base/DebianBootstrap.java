@@ -40,6 +40,10 @@ final class DebianBootstrap {
     /** Runs mmdebstrap and imports its output; returns the image reference. */
     static String bootstrap(DockerEngine engine, String suite, String arch, String mirror, Progress progress) {
         String ref = localName(suite, arch);
+        if (mirror.isEmpty()) {
+            throw new UserError("cannot pull the FROM image, and no Debian mirror is configured in this machine's apt "
+                    + "sources (/etc/apt/sources.list*) to bootstrap " + suite + " from: pass --debian-mirror URL");
+        }
         // Not --quiet: apt's own reason ("Could not connect to …") is only printed in the normal output.
         List<String> command = new ArrayList<>(List.of("mmdebstrap", "--variant=minbase", "--arch=" + arch,
                 suite, "-", mirror));
@@ -56,7 +60,7 @@ final class DebianBootstrap {
         try (InputStream rootfs = process.getInputStream()) {
             RuntimeException importFailure = null;
             try {
-                engine.importRootfs(rootfs, ref, List.of("LABEL " + Labels.OWNER + "=" + Labels.OWNER_VALUE,
+                engine.importRootfs(rootfs, ref, List.of("LABEL " + Labels.IMAGE_KIND + "=debian-bootstrap",
                         "CMD [\"bash\"]"));
             } catch (RuntimeException e) {
                 importFailure = e;

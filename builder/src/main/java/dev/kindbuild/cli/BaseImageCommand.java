@@ -28,9 +28,9 @@ final class BaseImageCommand implements Callable<Integer> {
     @Mixin
     ArchOption arch;
 
-    @Option(names = "--debian-mirror", paramLabel = "URL", defaultValue = BaseImageRequest.DEFAULT_MIRROR,
-            description = "Debian mirror for the offline bootstrap (default: ${DEFAULT-VALUE}).")
-    String debianMirror;
+    @Option(names = "--debian-mirror", paramLabel = "URL",
+            description = "Debian mirror for the offline bootstrap (default: the one this machine's apt sources use).")
+    String debianMirror = BaseImageRequest.DEFAULT_MIRROR;
 
     @Option(names = "--force", description = "Rebuild even if an image of the same recipe exists.")
     boolean force;

@@ -2,6 +2,7 @@ package dev.kindbuild.cli;
 
 import dev.kindbuild.UserError;
 import dev.kindbuild.kube.EnvProxySelector;
+import dev.kindbuild.lifecycle.Interruption;
 import java.io.PrintWriter;
 import picocli.AutoComplete;
 import picocli.CommandLine;
@@ -31,7 +32,31 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(execute(args));
+        useTmpdirFromEnvironment();
+        Interruption.install(Thread.currentThread(), System.err);
+        int code;
+        try {
+            code = execute(args);
+        } finally {
+            Interruption.finished();
+        }
+        if (Interruption.requested()) {
+            // The interruption hook has cleaned up and ends the process with 130; System.exit would only wait for it.
+            return;
+        }
+        System.exit(code);
+    }
+
+    /**
+     * Temp dirs go where TMPDIR says, as for other tools (the JVM itself only reads java.io.tmpdir); an explicit
+     * -Djava.io.tmpdir wins.
+     */
+    static void useTmpdirFromEnvironment() {
+        String tmpdir = System.getenv("TMPDIR");
+        if (tmpdir != null && !tmpdir.isBlank()
+                && "/tmp".equals(System.getProperty("java.io.tmpdir").replaceFirst("/$", ""))) {
+            System.setProperty("java.io.tmpdir", tmpdir);
+        }
     }
 
     /** Runs the CLI and returns the exit code (tests call this instead of main). */
@@ -46,6 +71,9 @@ public final class Main implements Runnable {
         });
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
+            if (Interruption.requested()) {
+                return 130; // one line, printed by the interruption hook
+            }
             UserError user = findUserError(ex);
             if (user != null) {
                 err.println("ERROR: " + user.getMessage());

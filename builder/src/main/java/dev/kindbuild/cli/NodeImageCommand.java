@@ -2,10 +2,12 @@ package dev.kindbuild.cli;
 
 import dev.kindbuild.UserError;
 import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.image.ImageRef;
 import dev.kindbuild.image.RegistryAccess;
 import dev.kindbuild.image.RegistryMirrors;
 import dev.kindbuild.kube.KubeVersion;
 import dev.kindbuild.kube.KubernetesSource;
+import dev.kindbuild.kube.Urls;
 import dev.kindbuild.node.ImageRecord;
 import dev.kindbuild.node.NodeImageBuild;
 import dev.kindbuild.node.NodeImageRequest;
@@ -77,6 +79,15 @@ final class NodeImageCommand implements Callable<Integer> {
     @Mixin
     OutputOptions output;
 
+    /** --k8s-release-url as a URI; a malformed one (a space, no host) is one line naming the option. */
+    private URI releaseUrl() {
+        try {
+            return Urls.parseHttpUrl(releaseUrl);
+        } catch (UserError e) {
+            throw new UserError("--k8s-release-url: " + e.getMessage() + "; percent-encode spaces as %20");
+        }
+    }
+
     @Override
     public Integer call() {
         String given = sourceArg != null ? sourceArg : k8sVersion;
@@ -88,8 +99,11 @@ final class NodeImageCommand implements Callable<Integer> {
             KubeVersion.parse(k8sVersion, "--k8s-version");
         }
         NodeImageRequest.checkNames(Optional.ofNullable(image), extraImages, Optional.ofNullable(k8sSha256));
+        if (baseImage != null) {
+            ImageRef.check(baseImage, "--base-image");
+        }
         Optional<String> forcedType = Optional.ofNullable(sourceArg == null ? "release" : type);
-        KubernetesSource source = KubernetesSource.detect(given, forcedType, URI.create(releaseUrl));
+        KubernetesSource source = KubernetesSource.detect(given, forcedType, releaseUrl());
         if (k8sVersion != null && sourceArg != null && source instanceof KubernetesSource.Release) {
             throw new UserError("give the release version once: as SOURCE or as --k8s-version, not both");
         }

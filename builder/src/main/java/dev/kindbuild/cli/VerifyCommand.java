@@ -2,6 +2,7 @@ package dev.kindbuild.cli;
 
 import dev.kindbuild.UserError;
 import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.image.ImageRef;
 import dev.kindbuild.progress.Progress;
 import dev.kindbuild.verify.Check;
 import dev.kindbuild.verify.ClusterReport;
@@ -39,6 +40,7 @@ final class VerifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        ImageRef.check(image, "verify IMAGE");
         if (cluster && offline) {
             throw new UserError("--cluster already gives the node no route out (it needs an address for its apiserver): drop --offline");
         }

@@ -128,6 +128,8 @@ public final class DockerEngine implements AutoCloseable {
                     labels, r.getSize() == null ? 0 : r.getSize()));
         } catch (NotFoundException e) {
             return Optional.empty();
+        } catch (com.github.dockerjava.api.exception.BadRequestException e) {
+            throw new UserError("the engine refuses the image reference \"" + ref + "\": " + rootMessage(e), e);
         }
     }
 
@@ -147,13 +149,13 @@ public final class DockerEngine implements AutoCloseable {
     }
 
     /**
-     * Removes untagged images carrying kind-build's owner label created at or after {@code since} (epoch seconds):
-     * what a multi-stage build leaves of its earlier stages. Their untagged parents (build cache) go with them.
+     * Removes untagged images carrying kind-build's image label (any kind) created at or after {@code since} (epoch
+     * seconds): what a multi-stage build leaves of its earlier stages, which carry the label of the image they start
+     * FROM. Their untagged parents go with them.
      */
     public int removeDanglingSince(long since) {
         int removed = 0;
-        List<Image> dangling = client.listImagesCmd().withDanglingFilter(true)
-                .withLabelFilter(Map.of(Labels.OWNER, Labels.OWNER_VALUE)).exec();
+        List<Image> dangling = client.listImagesCmd().withDanglingFilter(true).withLabelFilter(Labels.IMAGE_KIND).exec();
         for (Image image : dangling) {
             if (image.getCreated() != null && image.getCreated() >= since) {
                 if (removeUnusedImage(image.getId())) {
@@ -206,7 +208,8 @@ public final class DockerEngine implements AutoCloseable {
                 why.accept("pull of " + ref + " timed out after " + timeout.toSeconds() + "s");
             }
             return done && inspectImage(ref).isPresent();
-        } catch (DockerException e) {
+        } catch (DockerException | com.github.dockerjava.api.exception.DockerClientException e) {
+            // DockerClientException: the engine reported the failure inside the pull stream (its network, the name).
             why.accept(rootMessage(e));
             return false;
         } catch (InterruptedException e) {
@@ -258,7 +261,9 @@ public final class DockerEngine implements AutoCloseable {
         try {
             cmd.exec(callback).awaitImageId();
             return inspectImage(repoTag).orElseThrow(() -> new IllegalStateException("build left no image " + repoTag)).id();
-        } catch (DockerException e) {
+        } catch (DockerException | com.github.dockerjava.api.exception.DockerClientException e) {
+            // DockerClientException: the engine reported the failure inside the build stream (a failed RUN, the
+            // engine's own network error while fetching): the user's environment, not a kind-build bug.
             String tail = lastLines.toString().strip();
             String lastLine = tail.isEmpty() ? "" : tail.substring(tail.lastIndexOf('\n') + 1);
             throw new UserError("image build failed: " + rootMessage(e)
@@ -344,7 +349,10 @@ public final class DockerEngine implements AutoCloseable {
 
     // ---- containers ----
 
-    /** Creates a container, always adding kind-build's owner label; returns its ID. */
+    /**
+     * Creates a container, always marking it as kind-build's with a {@link Labels#CONTAINER} value made for it alone
+     * (set here, at create time, never taken from an image); returns its ID.
+     */
     public String create(ContainerSpec spec) {
         HostConfig host = HostConfig.newHostConfig()
                 .withPrivileged(spec.privileged())
@@ -373,7 +381,8 @@ public final class DockerEngine implements AutoCloseable {
             host.withNetworkMode(spec.networkMode());
         }
         Map<String, String> labels = new HashMap<>(spec.labels());
-        labels.put(Labels.OWNER, Labels.OWNER_VALUE);
+        labels.putIfAbsent(Labels.CONTAINER, Labels.newContainerMark());
+        labels.putIfAbsent(Labels.PID, Long.toString(ProcessHandle.current().pid()));
         CreateContainerCmd cmd = client.createContainerCmd(spec.image())
                 .withName(spec.name())
                 .withLabels(labels)
@@ -437,11 +446,11 @@ public final class DockerEngine implements AutoCloseable {
 
     /**
      * Creates a bridge network; {@code internal} ones give containers an address but no route out of the host.
-     * Always carries kind-build's owner label; returns its ID.
+     * Always carries kind-build's creation mark ({@link Labels#CONTAINER}); returns its ID.
      */
     public String createNetwork(String name, boolean internal, Map<String, String> labels) {
         Map<String, String> all = new HashMap<>(labels);
-        all.put(Labels.OWNER, Labels.OWNER_VALUE);
+        all.putIfAbsent(Labels.CONTAINER, Labels.newContainerMark());
         return client.createNetworkCmd().withName(name).withDriver("bridge").withInternal(internal)
                 .withLabels(all).withCheckDuplicate(true).exec().getId();
     }
@@ -468,6 +477,26 @@ public final class DockerEngine implements AutoCloseable {
             ids.add(c.getId());
         }
         return ids;
+    }
+
+    /** A container as {@code cleanup} sees it: its labels, and the labels of the image it was created from. */
+    public record ContainerLabels(String id, String name, Map<String, String> labels, Map<String, String> imageLabels) {}
+
+    /**
+     * Containers (running or not) carrying the {@link Labels#CONTAINER} key, with their image's labels: a container
+     * whose image is gone has empty image labels.
+     */
+    public List<ContainerLabels> containersWithMark() {
+        List<ContainerLabels> found = new ArrayList<>();
+        Map<String, Map<String, String>> imageLabels = new HashMap<>();
+        for (Container c : client.listContainersCmd().withShowAll(true).withLabelFilter(List.of(Labels.CONTAINER)).exec()) {
+            String image = c.getImageId();
+            Map<String, String> fromImage = image == null ? Map.of()
+                    : imageLabels.computeIfAbsent(image, i -> inspectImage(i).map(ImageInfo::labels).orElse(Map.of()));
+            String name = c.getNames() == null || c.getNames().length == 0 ? c.getId() : c.getNames()[0].replaceFirst("^/", "");
+            found.add(new ContainerLabels(c.getId(), name, c.getLabels() == null ? Map.of() : c.getLabels(), fromImage));
+        }
+        return found;
     }
 
     /** The labels of a container (empty when it is gone). */

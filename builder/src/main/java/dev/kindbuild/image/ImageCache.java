@@ -105,8 +105,13 @@ public final class ImageCache {
         try {
             Files.createDirectories(dir);
             Path tmp = dir.resolve(".tmp-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
-            Files.writeString(tmp, key + "\n" + entry.digest() + "\n" + entry.platformDigest() + "\n", StandardCharsets.UTF_8);
-            move(tmp, p);
+            try {
+                Files.writeString(tmp, key + "\n" + entry.digest() + "\n" + entry.platformDigest() + "\n", StandardCharsets.UTF_8);
+                move(tmp, p);
+            } finally {
+                // A full disk leaves an empty temp file behind otherwise, which no later build would remove.
+                Files.deleteIfExists(tmp);
+            }
         } catch (IOException e) {
             // The index is an optimisation; failing to write it must not fail a build.
         }

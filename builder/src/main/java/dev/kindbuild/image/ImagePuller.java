@@ -1,11 +1,13 @@
 package dev.kindbuild.image;
 
+import dev.kindbuild.lifecycle.DiskFull;
 import dev.kindbuild.lifecycle.TempPaths;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.cloud.tools.jib.api.Containerizer;
 import com.google.cloud.tools.jib.api.DescriptorDigest;
 import com.google.cloud.tools.jib.api.InsecureRegistryException;
+import com.google.cloud.tools.jib.registry.RegistryCredentialsNotSentException;
 import com.google.cloud.tools.jib.api.Jib;
 import com.google.cloud.tools.jib.api.LogEvent;
 import com.google.cloud.tools.jib.api.RegistryAuthenticationFailedException;
@@ -77,6 +79,11 @@ public final class ImagePuller {
         this.progress = progress;
     }
 
+    /** The same puller reporting to {@code other}. */
+    public ImagePuller withProgress(Progress other) {
+        return new ImagePuller(access, mirrors, cache, noCache, other);
+    }
+
     /** A puller with the default cache location. */
     public static ImagePuller create(RegistryAccess access, RegistryMirrors mirrors, boolean noCache, Progress progress) {
         return new ImagePuller(access, mirrors, ImageCache.defaultLocation(), noCache, progress);
@@ -90,7 +97,19 @@ public final class ImagePuller {
     /** Pulls {@code ref} for linux/{@code arch} to the file {@code target} (replaced if present). */
     public PulledImage pullTo(ImageRef ref, String arch, Path target) {
         String name = ref.nameWithTag(); // fails early for digest-only references
-        return progress.step("Pulling " + ref + " (linux/" + arch + ")", () -> doPull(ref, name, arch, target),
+        return progress.step("Pulling " + ref + " (linux/" + arch + ")", () -> {
+                    try {
+                        return doPull(ref, name, arch, target);
+                    } catch (UserError e) {
+                        throw e;
+                    } catch (Exception e) {
+                        if (DiskFull.is(e)) {
+                            throw DiskFull.error("while pulling " + name, e, target.toAbsolutePath().getParent(),
+                                    cache.root(), Path.of(System.getProperty("java.io.tmpdir")));
+                        }
+                        throw e;
+                    }
+                },
                 p -> (p.fromCache() ? "cached, " : "") + p.digest().substring(0, 19)
                         + (p.source().equals(ref) ? "" : " via " + p.source().registry()));
     }
@@ -129,7 +148,7 @@ public final class ImagePuller {
             }
         }
         Path tmp = noCache ? tempNextTo(target) : cache.newTempFile();
-        Path layers = noCache ? Files.createTempDirectory("kind-build-layers") : cache.layersDir();
+        Path layers = noCache ? TempPaths.createOwnedDirectory("kind-build-layers-") : cache.layersDir();
         try {
             jibPull(resolved, name, arch, tmp, layers);
             String got = DockerArchive.architecture(tmp);
@@ -160,7 +179,7 @@ public final class ImagePuller {
 
     private void jibPull(Resolved r, String name, String arch, Path tmp, Path layers) throws Exception {
         ImageRef byDigest = r.source().withDigest(r.platformDigest());
-        Path appCache = Files.createTempDirectory("kind-build-app");
+        Path appCache = TempPaths.createOwnedDirectory("kind-build-app-");
         ByteProgress bytes = new ByteProgress("pull " + name);
         try {
             Containerizer containerizer = Containerizer.to(TarImage.at(tmp).named(RegistryAccess.jibRef(ImageRef.parse(name))))
@@ -173,9 +192,14 @@ public final class ImagePuller {
             Jib.from(access.registryImage(byDigest, this::log))
                     .setPlatforms(Set.of(new Platform(arch, "linux")))
                     .containerize(containerizer);
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause() == null ? e : e.getCause();
-            throw new UserError("pulling " + name + " from " + byDigest + " failed: " + describe(cause), cause);
+        } catch (ExecutionException | com.google.cloud.tools.jib.api.RegistryException e) {
+            Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+            if (DiskFull.is(cause)) {
+                throw DiskFull.error("while pulling " + name, cause, tmp.toAbsolutePath().getParent(), layers, appCache);
+            }
+            RegistryFailure f = classify(byDigest, cause);
+            throw new UserError("pulling " + name + " from " + byDigest + " failed: "
+                    + (f.kind == Kind.OTHER ? describe(cause) : byDigest.registry() + " " + f.detail), cause);
         } finally {
             TempPaths.deleteTree(appCache);
         }
@@ -321,7 +345,8 @@ public final class ImagePuller {
         }
     }
 
-    private static RegistryFailure classify(ImageRef source, Throwable e) {
+    private RegistryFailure classify(ImageRef source, Throwable e) {
+        boolean plainHttp = access.allowsPlainHttp(source.registry());
         String detail = describe(e);
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof InsecureRegistryException) {
@@ -331,6 +356,15 @@ public final class ImagePuller {
             if (t instanceof UnknownHostException || t instanceof ConnectException || t instanceof NoRouteToHostException
                     || t instanceof SocketTimeoutException || t instanceof SSLException) {
                 return new RegistryFailure(Kind.UNREACHABLE, "is unreachable (" + detail + ")", e);
+            }
+            if (t instanceof RegistryCredentialsNotSentException) {
+                return new RegistryFailure(Kind.DENIED, "asks for credentials, which kind-build never sends over plain "
+                        + "HTTP: serve " + source.registry() + " over TLS, or allow anonymous pulls from it", e);
+            }
+            if ((t instanceof RegistryUnauthorizedException || t instanceof RegistryAuthenticationFailedException)
+                    && plainHttp) {
+                return new RegistryFailure(Kind.DENIED, "asks for credentials, which kind-build never sends over plain "
+                        + "HTTP: serve " + source.registry() + " over TLS, or allow anonymous pulls from it", e);
             }
             if (t instanceof RegistryUnauthorizedException || t instanceof RegistryAuthenticationFailedException) {
                 return new RegistryFailure(Kind.DENIED, "denied access to " + source + " (" + detail

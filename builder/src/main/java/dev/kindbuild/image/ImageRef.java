@@ -55,6 +55,18 @@ public record ImageRef(String registry, String repository, String tag, String di
         }
     }
 
+    /**
+     * Checks a reference the user gave as {@code what} (e.g. "--base-image") before anything talks to the engine, so
+     * a malformed one is one line naming the option, not an engine error.
+     */
+    public static void check(String reference, String what) {
+        try {
+            parse(reference);
+        } catch (UserError e) {
+            throw new UserError(what + ": " + e.getMessage());
+        }
+    }
+
     /** Parses a docker-style reference; a malformed one is a one-line {@link UserError}. */
     public static ImageRef parse(String reference) {
         if (reference == null || reference.isBlank()) {

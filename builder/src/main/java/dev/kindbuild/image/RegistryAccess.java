@@ -160,13 +160,13 @@ public final class RegistryAccess {
 
     /**
      * A jib registry client for {@code ref}'s repository (used for manifest look-ups), authenticated for pulling.
-     * Plain HTTP is allowed only where {@link #allowsPlainHttp} says so; credentials travel over plain HTTP only to
-     * loopback registries.
+     * Plain HTTP is allowed only where {@link #allowsPlainHttp} says so; credentials are never given to a client that
+     * may fall back to plain HTTP (jib's own pull refuses to send them over HTTP too, so the look-up must not either).
      */
     public RegistryClient pullClient(ImageRef ref, Consumer<LogEvent> log) throws Exception {
         boolean plain = allowsPlainHttp(ref.registry());
         FailoverHttpClient http = new FailoverHttpClient(plain, isLoopback(ref.registry()), quiet(log));
-        Optional<Credential> credential = credential(ref, log);
+        Optional<Credential> credential = plain ? Optional.empty() : credential(ref, log);
         RegistryClient client = RegistryClient.factory(EventHandlers.NONE, jibRef(ref).getRegistry(), ref.repository(), http)
                 .setCredential(credential.orElse(null))
                 .setUserAgent("kind-build")

@@ -2,6 +2,7 @@ package dev.kindbuild.kube;
 
 import dev.kindbuild.UserError;
 import dev.kindbuild.lifecycle.CleanupStack;
+import dev.kindbuild.lifecycle.DiskFull;
 import dev.kindbuild.progress.ConsoleProgress;
 import dev.kindbuild.progress.Progress;
 import java.io.IOException;
@@ -117,6 +118,10 @@ public final class Downloader {
         try (InputStream body = response.body()) {
             int status = response.statusCode();
             if (status == 404 || status == 410) {
+                int fileStatus = statusOf(client, url);
+                if (fileStatus == 404 || fileStatus == 410) {
+                    throw notFound(url, fileStatus);
+                }
                 throw new UserError("no checksum published at " + Urls.redact(sumUrl) + " (HTTP " + status
                         + "): pass --k8s-sha256 HEX with a digest you trust to verify " + name);
             }
@@ -134,7 +139,16 @@ public final class Downloader {
     private Result download(HttpClient client, URI url, String name, String expected) throws IOException {
         Path dir = cache.downloadsDir();
         Files.createDirectories(dir);
-        Path temp = Files.createTempFile(dir, ".partial-", ".tmp");
+        // The PID in the name lets `kind-build cleanup` remove it if this process is killed (kill -9).
+        Path temp;
+        try {
+            temp = Files.createTempFile(dir, ".partial-" + ProcessHandle.current().pid() + "-", ".tmp");
+        } catch (IOException e) {
+            if (DiskFull.is(e)) {
+                throw DiskFull.error("downloading " + name, e, dir);
+            }
+            throw e;
+        }
         CleanupStack.Handle undo = cleanup == null ? null : cleanup.push("partial download " + temp, () -> Files.deleteIfExists(temp));
         boolean done = false;
         try {
@@ -144,6 +158,9 @@ public final class Downloader {
             long received = 0;
             try (InputStream in = response.body()) {
                 int status = response.statusCode();
+                if (status == 404 || status == 410) {
+                    throw notFound(url, status);
+                }
                 if (status / 100 != 2) {
                     throw new UserError("downloading " + Urls.redact(url) + " failed: HTTP " + status);
                 }
@@ -161,6 +178,9 @@ public final class Downloader {
                     }
                 }
             } catch (IOException e) {
+                if (DiskFull.is(e)) {
+                    throw DiskFull.error("downloading " + name, e, dir);
+                }
                 throw networkError(url, e);
             }
             progress.bytes(name, received, total > 0 ? total : received);
@@ -189,6 +209,19 @@ public final class Downloader {
                 undo.keep();
             }
         }
+    }
+
+    /** The status a GET of {@code url} answers (the body is not read). */
+    private int statusOf(HttpClient client, URI url) throws IOException {
+        HttpResponse<InputStream> response = send(client, url);
+        response.body().close();
+        return response.statusCode();
+    }
+
+    /** The file itself is missing: a version or architecture the server does not have, not a missing checksum. */
+    private static UserError notFound(URI url, int status) {
+        return new UserError("there is no " + fileName(url) + " at " + Urls.redact(url) + " (HTTP " + status
+                + "): check that the version exists for this architecture on the release server (--k8s-release-url, --arch)");
     }
 
     private static final int MAX_REDIRECTS = 10;

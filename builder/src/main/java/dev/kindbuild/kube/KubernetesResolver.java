@@ -139,7 +139,9 @@ public final class KubernetesResolver {
         ReleaseTarball.Contents contents = extract(download.file(), workDir, Urls.redact(url));
         String version = versionOf(contents, Urls.redact(url));
         if (requested.isPresent() && !requested.get().equals(version)) {
-            progress.notice("requested " + requested.get() + " but the tarball says " + version + "; using " + version);
+            // e.g. --k8s-sha256 of another version's tarball, found in the cache: never an image named after the wrong version.
+            throw new UserError("asked for Kubernetes " + requested.get() + " but the tarball from " + Urls.redact(url)
+                    + " holds " + version + (options.expectedSha256().isPresent() ? " (check --k8s-sha256: it is that tarball's digest)" : ""));
         }
         return new KubernetesArtifacts(version, options.arch(), contents.binaries(), contents.imageTars(),
                 origin + " (sha256 " + download.sha256() + ")", Optional.of(download.sha256()));
@@ -164,6 +166,9 @@ public final class KubernetesResolver {
             try {
                 return ReleaseTarball.extract(tarball, workDir.resolve("kubernetes"), label);
             } catch (IOException e) {
+                if (dev.kindbuild.lifecycle.DiskFull.is(e)) {
+                    throw dev.kindbuild.lifecycle.DiskFull.error("extracting " + label, e, workDir);
+                }
                 throw new UserError("reading " + label + " failed: " + e.getMessage(), e);
             }
         }, c -> c.version().orElse("no version recorded") + ", " + c.imageTars().size() + " image tars");
@@ -176,7 +181,7 @@ public final class KubernetesResolver {
         return options.fallbackVersion()
                 .map(v -> KubeVersion.parse(v, "given Kubernetes version").toString())
                 .orElseThrow(() -> new UserError(label + " records no version (neither " + ReleaseTarball.VERSION_ENTRY
-                        + " nor " + ReleaseTarball.DOCKER_TAG_ENTRY + "): pass the version explicitly"));
+                        + " nor " + ReleaseTarball.DOCKER_TAG_ENTRY + "): give its version with --k8s-version vX.Y.Z"));
     }
 
     private KubernetesArtifacts fromDirectory(Path dir) {
@@ -194,7 +199,7 @@ public final class KubernetesResolver {
                 version = KubeVersion.parse(options.fallbackVersion().get(), "given Kubernetes version").toString();
             } else {
                 throw new UserError("cannot tell the Kubernetes version of " + dir + ": add a file " + versionFile
-                        + " containing it (e.g. v1.31.2), or pass the version explicitly");
+                        + " containing it (e.g. v1.31.2), or give it with --k8s-version vX.Y.Z");
             }
             return new KubernetesArtifacts(version, options.arch(), binaries, images, "directory " + dir, Optional.empty());
         }, a -> a.version());

@@ -220,7 +220,8 @@ public final class ReleaseTarball {
         try {
             return tar.getNextEntry();
         } catch (IOException e) {
-            throw new UserError(label + " is not a readable tarball: " + e.getMessage(), e);
+            throw new UserError(label + " is not a readable tarball"
+                    + (e.getMessage() == null || e.getMessage().isBlank() ? " (" + e.getClass().getSimpleName() + ")" : ": " + e.getMessage()), e);
         }
     }
 

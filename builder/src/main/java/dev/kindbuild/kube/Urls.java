@@ -30,7 +30,8 @@ public final class Urls {
         try {
             uri = new URI(text.trim());
         } catch (URISyntaxException e) {
-            throw new UserError("not a valid URL: " + redact(text) + " (" + e.getReason() + ")");
+            throw new UserError("not a valid URL: " + redact(text) + " (" + e.getReason() + ")"
+                    + (text.trim().matches(".*\\s.*") ? "; percent-encode spaces as %20" : ""));
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null) {

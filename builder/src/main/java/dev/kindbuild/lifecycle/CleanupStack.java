@@ -21,9 +21,25 @@ public final class CleanupStack implements AutoCloseable {
     private final Thread hook;
     private boolean closed;
 
+    /** Stacks not yet closed, for the process-wide interruption hook ({@link Interruption}). */
+    private static final java.util.Set<CleanupStack> OPEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     public CleanupStack() {
-        hook = new Thread(this::runAll, "kind-build-cleanup");
-        Runtime.getRuntime().addShutdownHook(hook);
+        if (Interruption.installed()) {
+            hook = null;
+            OPEN.add(this);
+        } else {
+            hook = new Thread(this::runAll, "kind-build-cleanup");
+            Runtime.getRuntime().addShutdownHook(hook);
+        }
+    }
+
+    /** Runs every stack still open (the interruption hook, once the command's thread had its chance). */
+    static void runAllOpen() {
+        for (CleanupStack stack : OPEN) {
+            stack.runAll();
+            OPEN.remove(stack);
+        }
     }
 
     /**
@@ -69,7 +85,19 @@ public final class CleanupStack implements AutoCloseable {
 
     @Override
     public void close() {
-        runAll();
+        // Undo must work on an interrupted thread too (Ctrl-C interrupts the command's thread).
+        boolean interrupted = Thread.interrupted();
+        try {
+            runAll();
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (hook == null) {
+            OPEN.remove(this);
+            return;
+        }
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
         } catch (IllegalStateException shuttingDown) {

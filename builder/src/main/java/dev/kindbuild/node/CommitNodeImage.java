@@ -22,8 +22,14 @@ final class CommitNodeImage {
                 label(NodeLayout.LABEL_K8S_VERSION, version),
                 label(NodeLayout.LABEL_BASE_IMAGE, baseImage),
                 label(NodeLayout.LABEL_IMAGES, imagesSummary),
-                label(Labels.OWNER, Labels.OWNER_VALUE),
-                label(Labels.PURPOSE, "node-image"),
+                label(Labels.IMAGE_KIND, "node"),
+                // A commit copies the builder container's labels into the image, and every container started from
+                // the image would inherit them: the container-only labels are cleared, so no container of a user's
+                // is ever taken for kind-build's own (cleanup also refuses a mark the image carries).
+                label(Labels.CONTAINER, ""),
+                label(Labels.PID, ""),
+                label(Labels.PURPOSE, ""),
+                label(Labels.LEGACY_OWNER, ""),
                 // Inherited from the base image; cleared so a node image is never mistaken for a base image.
                 label(Labels.RECIPE_HASH, ""));
         Optional<ImageInfo> previous = engine.inspectImage(tag);

@@ -4,8 +4,13 @@ import dev.kindbuild.UserError;
 import dev.kindbuild.base.BaseImageBuild;
 import dev.kindbuild.base.BaseImageRequest;
 import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.engine.ExecResult;
+import dev.kindbuild.engine.ImageInfo;
+import dev.kindbuild.engine.Labels;
 import dev.kindbuild.progress.Progress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -19,11 +24,11 @@ final class EnsureBaseImage {
         if (named.isPresent()) {
             String ref = named.get();
             if (engine.inspectImage(ref).isPresent()) {
-                return ref;
+                return checked(engine, ref, arch);
             }
             StringBuilder why = new StringBuilder();
             if (engine.tryPull(ref, "linux/" + arch, Duration.ofMinutes(10), why::append)) {
-                return ref;
+                return checked(engine, ref, arch);
             }
             throw new UserError("base image " + ref + " is not in the engine and cannot be pulled (" + why
                     + "): build one with `kind-build base-image`, or omit --base-image to use the bundled recipe");
@@ -32,4 +37,50 @@ final class EnsureBaseImage {
                 BaseImageRequest.DEFAULT_MIRROR, false, false);
         return new BaseImageBuild(engine, progress).run(request).image();
     }
+
+    /**
+     * A named base image must be for the architecture being built (an amd64 userland under arm64 binaries is a broken
+     * image that would still build) and must not be a node image.
+     */
+    private static String checked(DockerEngine engine, String ref, String arch) {
+        ImageInfo info = engine.inspectImage(ref).orElseThrow(() -> new UserError("base image " + ref + " vanished from the engine"));
+        String imageArch = DockerEngine.normalizeArch(info.architecture());
+        if (!imageArch.equals(arch)) {
+            throw new UserError("--base-image " + ref + " is a linux/" + imageArch + " image, but the node image is for linux/"
+                    + arch + ": build a base image for " + arch + " (kind-build base-image --arch " + arch
+                    + ") or build for --arch " + imageArch);
+        }
+        if ("node".equals(info.labels().get(Labels.IMAGE_KIND)) || info.labels().containsKey(NodeLayout.LABEL_K8S_VERSION)
+                && !info.labels().get(NodeLayout.LABEL_K8S_VERSION).isEmpty()) {
+            throw new UserError("--base-image " + ref + " is a node image, not a base image: pass a kindest/base image "
+                    + "(kind-build base-image builds one), or omit --base-image");
+        }
+        return ref;
+    }
+
+    /**
+     * Fails with one line when the builder's image lacks what every base image has (systemd, kind's entrypoint,
+     * containerd and its config): a plain distribution image would otherwise fail later with a command's exit code.
+     */
+    static void checkContents(DockerEngine engine, BuilderContainer.Builder builder, String ref) {
+        List<String> missing = new ArrayList<>();
+        for (String path : REQUIRED_FILES) {
+            ExecResult r;
+            try {
+                r = engine.exec(builder.id(), List.of("test", "-e", path));
+            } catch (RuntimeException e) {
+                r = new ExecResult(-1, "", DockerEngine.rootMessage(e));
+            }
+            if (!r.ok()) {
+                missing.add(path);
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new UserError("--base-image " + ref + " is not a kind base image (it has no " + String.join(", ", missing)
+                    + "): build one with `kind-build base-image`, or omit --base-image");
+        }
+    }
+
+    static final List<String> REQUIRED_FILES = List.of("/sbin/init", "/usr/local/bin/entrypoint", "/usr/bin/containerd",
+            ConfigureNode.CONTAINERD_CONFIG);
 }

@@ -1,7 +1,9 @@
 package dev.kindbuild.node;
 
 import dev.kindbuild.engine.ContainerFile;
+import dev.kindbuild.UserError;
 import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.engine.ExecResult;
 import dev.kindbuild.kube.KubernetesArtifacts;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,5 +26,31 @@ final class InstallKubernetes {
         // kind reads /kind/version raw: no trailing newline.
         files.add(ContainerFile.ofText("/kind/version", 0644, k8s.version()));
         engine.copyFiles(builder.id(), files);
+        checkVersions(engine, builder, k8s.version());
+    }
+
+    /**
+     * kubeadm and kubelet must be of the version the image is named after and records in /kind/version: binaries of
+     * mixed versions would build an image that kind cannot boot (`verify` would only catch it later).
+     */
+    static void checkVersions(DockerEngine engine, BuilderContainer.Builder builder, String version) {
+        List<String> wrong = new ArrayList<>();
+        reported(engine, builder, List.of("kubeadm", "version", "-o", "short"))
+                .filter(v -> !v.equals(version)).ifPresent(v -> wrong.add("kubeadm reports " + v));
+        reported(engine, builder, List.of("kubelet", "--version")).map(v -> v.replaceFirst("^Kubernetes\\s+", ""))
+                .filter(v -> !v.equals(version)).ifPresent(v -> wrong.add("kubelet reports " + v));
+        if (!wrong.isEmpty()) {
+            throw new UserError("the Kubernetes binaries disagree with the version " + version + " they came with ("
+                    + String.join(", ", wrong) + "): use kubeadm, kubelet and kubectl from one build of " + version);
+        }
+    }
+
+    /**
+     * What a binary says its version is; empty when it cannot run here (another architecture without emulation):
+     * then there is nothing to compare, and what needs it to run says so itself.
+     */
+    private static java.util.Optional<String> reported(DockerEngine engine, BuilderContainer.Builder builder, List<String> command) {
+        ExecResult r = engine.exec(builder.id(), command);
+        return r.ok() ? java.util.Optional.of(r.stdout().strip()) : java.util.Optional.empty();
     }
 }

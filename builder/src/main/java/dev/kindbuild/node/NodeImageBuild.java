@@ -50,8 +50,13 @@ public final class NodeImageBuild {
 
             String base = timed.step("Ensuring base image", () -> EnsureBaseImage.run(engine, request.baseImage(), request.arch(), timed),
                     b -> b);
-            BuilderContainer.Builder builder = timed.step("Starting builder container",
-                    () -> BuilderContainer.start(engine, base, cleanup), BuilderContainer.Builder::name);
+            BuilderContainer.Builder builder = timed.step("Starting builder container", () -> {
+                BuilderContainer.Builder started = BuilderContainer.start(engine, base, cleanup);
+                if (request.baseImage().isPresent()) {
+                    EnsureBaseImage.checkContents(engine, started, base);
+                }
+                return started;
+            }, BuilderContainer.Builder::name);
             timed.run("Installing Kubernetes " + k8s.version(), () -> InstallKubernetes.run(engine, builder, k8s));
 
             AddonManifests manifests = AddonManifests.bundled();

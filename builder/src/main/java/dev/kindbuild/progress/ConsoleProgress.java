@@ -1,5 +1,6 @@
 package dev.kindbuild.progress;
 
+import dev.kindbuild.lifecycle.Interruption;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.HashMap;
@@ -35,6 +36,9 @@ public final class ConsoleProgress implements Progress {
 
     @Override
     public synchronized void emit(BuildEvent event) {
+        if (Interruption.requested()) {
+            return; // the interruption hook prints the run's last line
+        }
         if (event instanceof BuildEvent.StepStarted s) {
             runningStep = s.step();
             if (terminal) {

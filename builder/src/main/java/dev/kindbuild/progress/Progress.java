@@ -1,5 +1,6 @@
 package dev.kindbuild.progress;
 
+import dev.kindbuild.lifecycle.Interruption;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 
@@ -31,10 +32,13 @@ public interface Progress {
 
     /** As {@link #step(String, Callable)}, with a note derived from the result shown after the step name. */
     default <T> T step(String name, Callable<T> work, java.util.function.Function<T, String> note) {
+        Interruption.check();
         emit(new BuildEvent.StepStarted(name));
         long start = System.nanoTime();
         try {
             T result = work.call();
+            // Interrupted meanwhile: the run is being cleaned up, so this step's result is not used (and no ✓).
+            Interruption.check();
             emit(new BuildEvent.StepSucceeded(name, Duration.ofNanos(System.nanoTime() - start), note.apply(result)));
             return result;
         } catch (Exception | Error e) {
@@ -42,6 +46,30 @@ public interface Progress {
             emit(new BuildEvent.StepFailed(name, Duration.ofNanos(System.nanoTime() - start), reason));
             throw StepException.wrap(e);
         }
+    }
+
+    /**
+     * A step whose outcome is a check: its line shows ✗ with the note when {@code holds} is false for the result,
+     * though the result is returned and the work goes on (e.g. verify's other checks). An exception fails it as usual.
+     */
+    default <T> T checkedStep(String name, Callable<T> work, java.util.function.Predicate<T> holds,
+            java.util.function.Function<T, String> note) {
+        Interruption.check();
+        emit(new BuildEvent.StepStarted(name));
+        long start = System.nanoTime();
+        T result;
+        try {
+            result = work.call();
+            Interruption.check();
+        } catch (Exception | Error e) {
+            String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            emit(new BuildEvent.StepFailed(name, Duration.ofNanos(System.nanoTime() - start), reason));
+            throw StepException.wrap(e);
+        }
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        emit(holds.test(result) ? new BuildEvent.StepSucceeded(name, took, note.apply(result))
+                : new BuildEvent.StepFailed(name, took, note.apply(result)));
+        return result;
     }
 
     /** A step with no result. */

@@ -3,7 +3,9 @@ package dev.kindbuild.verify;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kindbuild.UserError;
+import dev.kindbuild.engine.ContainerSpec;
 import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.engine.Labels;
 import dev.kindbuild.engine.ExecResult;
 import dev.kindbuild.engine.ImageInfo;
 import dev.kindbuild.engine.NodeLauncher;
@@ -40,6 +42,7 @@ public final class NodeVerifier {
         ImageInfo info = engine.inspectImage(image)
                 .orElseThrow(() -> new UserError("no image " + image + " in the engine: build it with `kind-build node-image` first"));
         String arch = info.architecture() == null ? "amd64" : info.architecture();
+        requireNodeImage(image, info);
         NodeLauncher launcher = new NodeLauncher(engine);
         String name = "kind-build-verify-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24));
         try (CleanupStack cleanup = new CleanupStack()) {
@@ -52,19 +55,57 @@ public final class NodeVerifier {
             }, n -> n.mode().name().toLowerCase());
             progress.notice("node mode: " + node.mode().description());
 
-            String loaderState = progress.step("Waiting for images to load", () -> awaitLoader(node), s -> s);
+            String loaderState = progress.checkedStep("Waiting for images to load", () -> awaitLoader(node), s -> s.equals("active"), s -> s);
             double loadedAfter = (System.nanoTime() - started) / 1e9;
 
             List<Check> checks = new ArrayList<>();
             checks.add(loaderState.equals("active")
                     ? Check.pass("image loader", NodeLayout.LOADER_UNIT + " finished " + String.format("%.1fs", loadedAfter) + " after start")
                     : Check.fail("image loader", NodeLayout.LOADER_UNIT + " is " + loaderState + ": " + loaderFailure(node)));
-            checks.add(progress.step("Checking versions", () -> checkVersions(node), Check::detail));
+            checks.add(progress.checkedStep("Checking versions", () -> checkVersions(node), Check::ok, Check::detail));
             List<ImageRecord> records = readRecords(node);
-            checks.addAll(progress.step("Checking images in containerd", () -> checkImages(node, records, arch),
-                    l -> l.stream().filter(Check::ok).count() + "/" + l.size() + " ok"));
-            checks.add(progress.step("Running a preloaded image", () -> runOne(node, records), Check::detail));
+            checks.addAll(progress.checkedStep("Checking images in containerd", () -> checkImages(node, records, arch),
+                    l -> l.stream().allMatch(Check::ok), l -> l.stream().filter(Check::ok).count() + "/" + l.size() + " ok"));
+            checks.add(progress.checkedStep("Running a preloaded image", () -> runOne(node, records), Check::ok, Check::detail));
             return new VerifyReport(image, node.mode(), offline, loadedAfter, checks);
+        }
+    }
+
+    /**
+     * Fails at once, before anything boots, unless {@code image} is a node image: kind-build's node label, or (for
+     * kind's own images) a /kind/version file. A base image would otherwise boot and wait 10 minutes for an image
+     * loader it does not have, a plain distribution image 90 s for a systemd it does not have.
+     */
+    private void requireNodeImage(String image, ImageInfo info) {
+        Map<String, String> labels = info.labels();
+        if ("node".equals(labels.get(Labels.IMAGE_KIND)) || !labels.getOrDefault(NodeLayout.LABEL_IMAGES, "").isEmpty()
+                || !labels.getOrDefault(NodeLayout.LABEL_K8S_VERSION, "").isEmpty()) {
+            return;
+        }
+        if ("base".equals(labels.get(Labels.IMAGE_KIND)) || !labels.getOrDefault(Labels.RECIPE_HASH, "").isEmpty()) {
+            throw new UserError(image + " is a base image, not a node image: build a node image from it with "
+                    + "`kind-build node-image --base-image " + image + "` and verify that");
+        }
+        if (!hasFile(image, NodeLayout.VERSION_FILE)) {
+            throw new UserError(image + " is not a node image (it has no " + NodeLayout.VERSION_FILE
+                    + "): build one with `kind-build node-image`");
+        }
+    }
+
+    /** Whether {@code path} exists in the image: read from a created, never started, container. */
+    private boolean hasFile(String image, String path) {
+        String id = engine.create(ContainerSpec.builder("kind-build-verify-probe-" + Integer.toHexString(
+                ThreadLocalRandom.current().nextInt(1 << 24)), image).entrypoint("/kind-build-never-run")
+                .labels(Labels.forContainer("verify-probe")).networkMode("none").build());
+        try (java.io.InputStream tar = engine.copyOut(id, path)) {
+            tar.read();
+            return true;
+        } catch (com.github.dockerjava.api.exception.NotFoundException e) {
+            return false;
+        } catch (java.io.IOException e) {
+            return true; // present but unreadable: let the checks tell
+        } finally {
+            engine.remove(id);
         }
     }
 

@@ -70,7 +70,9 @@ class BaseImageIT {
         assertTrue(info.env().contains("container=docker"), info.env().toString());
         assertEquals("SIGRTMIN+3", info.stopSignal());
         assertEquals(result.recipeHash(), info.labels().get(Labels.RECIPE_HASH));
-        assertEquals(Labels.OWNER_VALUE, info.labels().get(Labels.OWNER));
+        assertEquals("base", info.labels().get(Labels.IMAGE_KIND));
+        assertFalse(info.labels().containsKey(Labels.CONTAINER), "containers of a base image must not look like kind-build's");
+        assertFalse(info.labels().containsKey(Labels.LEGACY_OWNER), info.labels().toString());
     }
 
     @Test

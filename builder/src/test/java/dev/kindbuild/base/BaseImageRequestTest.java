@@ -39,7 +39,8 @@ class BaseImageRequestTest {
     void rejectsANonHttpDebianMirror() {
         UserError e = assertThrows(UserError.class, () -> new BaseImageRequest(Optional.empty(), "debian:bookworm-slim",
                 "amd64", "ftp://mirror", false, false));
-        assertEquals("invalid --debian-mirror 'ftp://mirror': give an http(s) URL like http://deb.debian.org/debian", e.getMessage());
+        assertEquals("invalid --debian-mirror 'ftp://mirror': give the http(s) URL of a Debian mirror, as in your apt sources",
+                e.getMessage());
     }
 
     @Test

@@ -28,6 +28,30 @@ class CliTest {
         assertEquals("ERROR: unknown --arch 's390x': use one of amd64, arm64", r.err().strip());
     }
 
+    /** A user's malformed input: one ERROR line naming the option, exit 1, never "this is a kind-build bug" (70). */
+    private static void oneUserErrorLine(CliRun r, String... expectedParts) {
+        assertEquals(1, r.exit(), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().startsWith("ERROR: "), r.err());
+        assertTrue(!r.err().contains("kind-build bug"), r.err());
+        for (String part : expectedParts) {
+            assertTrue(r.err().contains(part), "expected '" + part + "' in: " + r.err());
+        }
+    }
+
+    @Test
+    void invalidImageReferencesAreUserErrors() {
+        oneUserErrorLine(run("base-image", "--from", "Bad::ref"), "--from: invalid image reference \"Bad::ref\"");
+        oneUserErrorLine(run("verify", "UPPER/Case:x"), "verify IMAGE: invalid image reference \"UPPER/Case:x\"");
+        oneUserErrorLine(run("node-image", "v1.31.2", "--base-image", "Not A Ref!"), "--base-image: invalid image reference");
+    }
+
+    @Test
+    void aUrlWithASpaceIsAUserError() {
+        oneUserErrorLine(run("node-image", "v1.31.2", "--k8s-release-url", "http://127.0.0.1/a b"), "--k8s-release-url", "%20");
+        oneUserErrorLine(run("node-image", "http://127.0.0.1/a b/k.tar.gz"), "not a valid URL", "%20");
+    }
+
     @Test
     void versionPrintsTheToolVersion() {
         CliRun r = run("version");

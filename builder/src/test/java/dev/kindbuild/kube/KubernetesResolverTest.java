@@ -136,14 +136,31 @@ class KubernetesResolverTest {
         assertTrue(e.getMessage().startsWith("no checksum published at " + server.uri(TARBALL_PATH + ".sha256") + " (HTTP 404)"),
                 e.getMessage());
         assertTrue(e.getMessage().contains("--k8s-sha256"), e.getMessage());
-        assertEquals(0, server.requests(TARBALL_PATH));
+        assertEquals(List.of(), cacheEntries(), "nothing downloaded without a checksum");
     }
 
     @Test
-    void missingReleaseIs404() {
+    void aVersionTheServerDoesNotHaveIsSaidSoNotAMissingChecksum() {
         var src = KubernetesSource.detect("v1.99.0", Optional.empty(), server.baseUri());
         UserError e = assertThrows(UserError.class, () -> resolver(options()).resolve(src, tmp.resolve("w")));
-        assertTrue(e.getMessage().contains("/v1.99.0/kubernetes-server-linux-amd64.tar.gz.sha256"), e.getMessage());
+        assertEquals("there is no kubernetes-server-linux-amd64.tar.gz at " + server.uri("/v1.99.0/kubernetes-server-linux-amd64.tar.gz")
+                + " (HTTP 404): check that the version exists for this architecture on the release server (--k8s-release-url, --arch)",
+                e.getMessage());
+        // With a pinned digest the checksum file is not asked for; the missing tarball is still named as such.
+        var pinned = options().withExpectedSha256(Optional.of("a".repeat(64)));
+        UserError p = assertThrows(UserError.class, () -> resolver(pinned).resolve(src, tmp.resolve("w2")));
+        assertTrue(p.getMessage().startsWith("there is no kubernetes-server-linux-amd64.tar.gz at "), p.getMessage());
+        assertEquals(List.of(), cacheEntries());
+    }
+
+    @Test
+    void aPinnedDigestOfAnotherVersionsCachedTarballIsRefused() {
+        resolver(options()).resolve(release(), tmp.resolve("w1"));
+        var src = KubernetesSource.detect("v1.99.0", Optional.empty(), server.baseUri());
+        var o = options().withExpectedSha256(Optional.of(release.sha256()));
+        UserError e = assertThrows(UserError.class, () -> resolver(o).resolve(src, tmp.resolve("w2")));
+        assertTrue(e.getMessage().startsWith("asked for Kubernetes v1.99.0 but the tarball from "), e.getMessage());
+        assertTrue(e.getMessage().contains(" holds " + V + " (check --k8s-sha256"), e.getMessage());
     }
 
     @Test
@@ -218,6 +235,7 @@ class KubernetesResolverTest {
         UserError e = assertThrows(UserError.class, () -> resolver(options()).resolve(src, tmp.resolve("w")));
         assertTrue(e.getMessage().startsWith("cannot tell the Kubernetes version of " + dir + ": add a file " + dir.resolve("version")),
                 e.getMessage());
+        assertTrue(e.getMessage().endsWith(", or give it with --k8s-version vX.Y.Z"), "name the flag that is accepted: " + e.getMessage());
 
         KubernetesArtifacts given = resolver(options().withFallbackVersion(Optional.of("1.30.1"))).resolve(src, tmp.resolve("w"));
         assertEquals("v1.30.1", given.version());

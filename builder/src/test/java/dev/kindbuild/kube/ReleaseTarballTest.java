@@ -140,6 +140,16 @@ class ReleaseTarballTest {
     }
 
     @Test
+    void aTruncatedTarballNamesTheProblemNotNull() throws Exception {
+        // Cut in the middle, as an interrupted copy leaves it: the gzip reader fails with a message-less EOFException.
+        Path whole = dev.kindbuild.sample.SampleRelease.write(tmp.resolve("whole"), "v1.31.2", "amd64").tarball();
+        byte[] bytes = Files.readAllBytes(whole);
+        Path cut = Files.write(tmp.resolve("cut.tar.gz"), java.util.Arrays.copyOf(bytes, bytes.length / 2));
+        UserError e = assertThrows(UserError.class, () -> ReleaseTarball.extract(cut, tmp.resolve("o"), "cut.tar.gz"));
+        assertEquals("cut.tar.gz is not a readable tarball (EOFException)", e.getMessage());
+    }
+
+    @Test
     void nameNormalisation() {
         assertEquals("kubernetes/version", ReleaseTarball.normalizeName("./kubernetes//version"));
         assertEquals("kubernetes/server", ReleaseTarball.normalizeName("kubernetes/server/"));

@@ -9,18 +9,15 @@ import dev.kindbuild.engine.Labels;
 import dev.kindbuild.lifecycle.TempPaths;
 import dev.kindbuild.sample.SampleEnvironment;
 import dev.kindbuild.testing.RecordingProgress;
+import dev.kindbuild.testing.StallingServer;
 import dev.kindbuild.testing.TestBaseImage;
 import dev.kindbuild.testing.TestEngine;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -37,24 +34,12 @@ class InterruptIT {
     @Test
     void aSignalDuringPullsLeavesNothingBehind() throws Exception {
         Path tmp = Files.createTempDirectory("kind-build-interrupt-");
-        List<Socket> held = new ArrayList<>();
         try (DockerEngine engine = TestEngine.connect();
-                ServerSocket stall = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+                StallingServer stall = new StallingServer();
                 SampleEnvironment env = SampleEnvironment.start("v1.31.2", engine.facts().architecture(), 0, null,
                         new RecordingProgress())) {
             String base = TestBaseImage.get(engine, false, new RecordingProgress()).image();
-            Thread acceptor = new Thread(() -> {
-                while (!stall.isClosed()) {
-                    try {
-                        held.add(stall.accept());
-                    } catch (IOException closed) {
-                        return;
-                    }
-                }
-            });
-            acceptor.setDaemon(true);
-            acceptor.start();
-            String mirror = "127.0.0.1:" + stall.getLocalPort();
+            String mirror = stall.host();
             String tag = "kind-build-test/node-interrupt:" + ProcessHandle.current().pid();
             Path cache = Files.createDirectories(tmp.resolve("cache"));
             Path childTmp = Files.createDirectories(tmp.resolve("tmp"));
@@ -98,9 +83,6 @@ class InterruptIT {
                 assertEquals(List.of(), files.filter(p -> p.getFileName().toString().contains("partial")).toList());
             }
         } finally {
-            for (Socket s : held) {
-                s.close();
-            }
             TempPaths.deleteTree(tmp);
         }
     }

@@ -149,8 +149,10 @@ class NodeImageIT {
         Map<String, String> labels = info.labels();
         assertEquals(V, labels.get(NodeLayout.LABEL_K8S_VERSION), labels.toString());
         assertEquals(TestBaseImage.TAG, labels.get(NodeLayout.LABEL_BASE_IMAGE));
-        assertEquals(Labels.OWNER_VALUE, labels.get(Labels.OWNER));
-        assertEquals("node-image", labels.get(Labels.PURPOSE));
+        assertEquals("node", labels.get(Labels.IMAGE_KIND));
+        for (String containerOnly : List.of(Labels.CONTAINER, Labels.PID, Labels.PURPOSE, Labels.LEGACY_OWNER)) {
+            assertEquals("", labels.getOrDefault(containerOnly, ""), containerOnly + " must not reach the image: " + labels);
+        }
         assertEquals("", labels.getOrDefault(Labels.RECIPE_HASH, ""), "a node image must not look like a base image");
         for (String proxy : List.of("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")) {
             assertTrue(info.env().contains(proxy + "="), proxy + " not cleared: " + info.env());

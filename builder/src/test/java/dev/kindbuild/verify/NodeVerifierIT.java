@@ -102,8 +102,13 @@ class NodeVerifierIT {
             engine.commit(derived.containerId(), CORRUPT_TAG, List.of(ENTRYPOINT));
         }
 
-        VerifyReport report = new NodeVerifier(engine, new RecordingProgress()).run(CORRUPT_TAG, true);
+        RecordingProgress progress = new RecordingProgress();
+        VerifyReport report = new NodeVerifier(engine, progress).run(CORRUPT_TAG, true);
         String described = describe(report);
+        // The step whose check failed shows ✗, never ✓.
+        assertFalse(progress.succeeded().stream().anyMatch(s -> s.startsWith("Waiting for images to load")), progress.events().toString());
+        assertTrue(progress.events().stream().anyMatch(ev -> ev instanceof dev.kindbuild.progress.BuildEvent.StepFailed f
+                && f.step().equals("Waiting for images to load")), progress.events().toString());
         assertFalse(report.passed(), described);
         List<Check> failed = report.checks().stream().filter(c -> !c.ok()).toList();
         assertEquals(1, failed.size(), described);

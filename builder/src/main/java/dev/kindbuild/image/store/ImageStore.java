@@ -35,6 +35,9 @@ public final class ImageStore {
     public static final String REF_NAME = "org.opencontainers.image.ref.name";
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** In-flight files name their writer, so `kind-build cleanup` can remove those of a process that was killed. */
+    private static final String PARTIAL_PREFIX = ".partial-" + ProcessHandle.current().pid() + "-";
+
     private final Path root;
 
     private ImageStore(Path root) {
@@ -80,7 +83,7 @@ public final class ImageStore {
     public Descriptor put(InputStream content, String mediaType) {
         Path tmp = null;
         try {
-            tmp = Files.createTempFile(root.resolve("blobs/sha256"), ".partial-", "");
+            tmp = Files.createTempFile(root.resolve("blobs/sha256"), PARTIAL_PREFIX, "");
             MessageDigest digest = Sha256.newDigest();
             long size;
             try (OutputStream out = new DigestOutputStream(Files.newOutputStream(tmp), digest)) {
@@ -217,7 +220,7 @@ public final class ImageStore {
     // ---- files ----
 
     private static void writeAtomically(Path target, byte[] content) throws IOException {
-        Path tmp = Files.createTempFile(target.getParent(), ".partial-", "");
+        Path tmp = Files.createTempFile(target.getParent(), PARTIAL_PREFIX, "");
         try {
             Files.write(tmp, content);
             moveInto(tmp, target);
