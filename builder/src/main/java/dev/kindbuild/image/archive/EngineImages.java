@@ -34,11 +34,18 @@ public final class EngineImages {
             }, "kind-build-archive-writer");
             writer.setDaemon(true);
             writer.start();
+            RuntimeException engineError = null;
             try {
                 engine.load(in);
+            } catch (RuntimeException e) {
+                engineError = e;
             } finally {
                 in.close(); // a writer still blocked on a full pipe (the engine gave up) fails instead of hanging
                 writer.join();
+            }
+            // A writer that failed first (a missing blob) is the cause; the engine then only saw a cut-off tar.
+            if (engineError != null && failure.get() == null) {
+                throw engineError;
             }
         } catch (IOException e) {
             throw new UserError("cannot stream the image to the engine: " + e.getMessage(), e);

@@ -29,7 +29,8 @@ public final class ImageAssembly {
     /** Fields of a base's config that describe how the base itself was built, not the new image. */
     private static final List<String> BUILD_ONLY_FIELDS = List.of("container", "container_config", "docker_version", "id", "parent");
 
-    private final StoredImage base;
+    private final StoredImage base; // null: from scratch
+    private final ObjectNode scratchConfig;
     private final List<Layer> layers = new ArrayList<>();
     private final List<ObjectNode> history = new ArrayList<>();
     private final Map<String, String> env = new LinkedHashMap<>(); // value null: remove
@@ -41,12 +42,22 @@ public final class ImageAssembly {
     private String workingDir;
     private Instant created;
 
-    private ImageAssembly(StoredImage base) {
-        this.base = Objects.requireNonNull(base, "base");
+    private ImageAssembly(StoredImage base, ObjectNode scratchConfig) {
+        this.base = base;
+        this.scratchConfig = scratchConfig;
     }
 
     public static ImageAssembly on(StoredImage base) {
-        return new ImageAssembly(base);
+        return new ImageAssembly(Objects.requireNonNull(base, "base"), null);
+    }
+
+    /** An image with no base (e.g. a static binary on an empty root), for {@code os}/{@code arch} such as linux/amd64. */
+    public static ImageAssembly scratch(String os, String arch) {
+        ObjectNode config = JSON.createObjectNode();
+        config.put("architecture", Objects.requireNonNull(arch, "arch"));
+        config.put("os", Objects.requireNonNull(os, "os"));
+        config.putObject("config");
+        return new ImageAssembly(null, config);
     }
 
     /** Appends a layer on top of those before it, with the history entry {@code createdBy}. */
@@ -117,13 +128,14 @@ public final class ImageAssembly {
                 throw new UserError("layer " + l.blob().digest() + " is not in the image store " + store.root());
             }
         }
-        List<String> baseDiffIds = base.diffIds();
-        if (baseDiffIds.size() != base.layers().size()) {
+        List<String> baseDiffIds = base == null ? List.of() : base.diffIds();
+        List<Descriptor> baseLayers = base == null ? List.of() : base.layers();
+        if (baseDiffIds.size() != baseLayers.size()) {
             throw new UserError("base image " + base.manifest().digest() + " lists " + base.layers().size() + " layers but "
                     + baseDiffIds.size() + " diff_ids");
         }
         String time = created.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
-        ObjectNode config = base.configJson().deepCopy();
+        ObjectNode config = base == null ? scratchConfig.deepCopy() : base.configJson().deepCopy();
         BUILD_ONLY_FIELDS.forEach(config::remove);
         config.put("created", time);
         ObjectNode run = config.get("config") instanceof ObjectNode o ? o : config.putObject("config");
@@ -166,7 +178,7 @@ public final class ImageAssembly {
         manifest.put("mediaType", MediaTypes.OCI_MANIFEST);
         manifest.set("config", JSON.valueToTree(new Descriptor(MediaTypes.OCI_CONFIG, configBlob.digest(), configBlob.size())));
         ArrayNode ls = manifest.putArray("layers");
-        for (Descriptor d : base.layers()) {
+        for (Descriptor d : baseLayers) {
             ls.add(JSON.valueToTree(asOciLayer(d)));
         }
         for (Layer l : layers) {
