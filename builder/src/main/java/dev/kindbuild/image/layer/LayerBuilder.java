@@ -8,7 +8,6 @@ import dev.kindbuild.kube.Sha256;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -133,30 +132,47 @@ public final class LayerBuilder {
         return List.copyOf(all.values());
     }
 
-    /** Writes the layer into {@code store}; every entry gets {@code mtime} (truncated to whole seconds). */
+    /** How a layer blob is stored. */
+    public enum Compression {
+        /** {@link MediaTypes#OCI_LAYER_GZIP}: what registries and pushes want. */
+        GZIP,
+        /**
+         * {@link MediaTypes#OCI_LAYER}: several times faster to write (deflate is the cost of a big layer on a small
+         * machine), the blob digest equals the diffID; for local outputs (docker load, OCI archives) it is enough.
+         */
+        NONE
+    }
+
+    /** Writes the layer gzipped into {@code store}; every entry gets {@code mtime} (truncated to whole seconds). */
     public Layer write(ImageStore store, Instant mtime) {
+        return write(store, mtime, Compression.GZIP);
+    }
+
+    /** Writes the layer into {@code store} as {@code compression} says; every entry gets {@code mtime} (whole seconds). */
+    public Layer write(ImageStore store, Instant mtime, Compression compression) {
         List<LayerEntry> sorted = entries();
         FileTime time = FileTime.from(mtime.getEpochSecond(), TimeUnit.SECONDS);
         MessageDigest diff = Sha256.newDigest();
+        boolean gzipped = compression == Compression.GZIP;
+        Descriptor blob = store.write(gzipped ? MediaTypes.OCI_LAYER_GZIP : MediaTypes.OCI_LAYER, out -> {
+            java.io.OutputStream body = gzipped ? new GzipCompressorOutputStream(out, gzipParameters()) : out;
+            try (TarArchiveOutputStream tar = newTar(new BufferedOutputStream(new DigestOutputStream(body, diff), 1 << 16))) {
+                for (LayerEntry e : sorted) {
+                    writeEntry(tar, e, time);
+                }
+                tar.finish();
+            }
+        });
+        return new Layer(blob, "sha256:" + Sha256.hex(diff));
+    }
+
+    /** Fixed header (no mtime, no name, OS "unknown") and level: nothing of the machine or the clock in the bytes. */
+    private static GzipParameters gzipParameters() {
         GzipParameters gzip = new GzipParameters();
         gzip.setCompressionLevel(GZIP_LEVEL);
         gzip.setModificationTime(0);
         gzip.setOS(GzipParameters.OS.UNKNOWN);
-        Descriptor blob;
-        try {
-            blob = store.write(MediaTypes.OCI_LAYER_GZIP, out -> {
-                GzipCompressorOutputStream gz = new GzipCompressorOutputStream(out, gzip);
-                try (TarArchiveOutputStream tar = newTar(new BufferedOutputStream(new DigestOutputStream(gz, diff), 1 << 16))) {
-                    for (LayerEntry e : sorted) {
-                        writeEntry(tar, e, time);
-                    }
-                    tar.finish();
-                }
-            });
-        } catch (UncheckedIOException e) {
-            throw new UserError("cannot write layer: " + e.getCause().getMessage(), e);
-        }
-        return new Layer(blob, "sha256:" + Sha256.hex(diff));
+        return gzip;
     }
 
     static TarArchiveOutputStream newTar(java.io.OutputStream out) {

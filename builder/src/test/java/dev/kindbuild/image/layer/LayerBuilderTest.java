@@ -160,6 +160,17 @@ class LayerBuilderTest {
     }
 
     @Test
+    void uncompressedLayerHasTheSameTarAndItsDigestIsTheDiffId() throws IOException {
+        Path host = Files.writeString(tmp.resolve("data"), "x");
+        ImageStore store = ImageStore.open(tmp.resolve("store"));
+        Layer gz = sample(host).write(store, EPOCH);
+        Layer plain = sample(host).write(store, EPOCH, LayerBuilder.Compression.NONE);
+        assertEquals(MediaTypes.OCI_LAYER, plain.blob().mediaType());
+        assertEquals(gz.diffId(), plain.diffId());
+        assertEquals(plain.diffId(), plain.blob().digest());
+    }
+
+    @Test
     void treeEntriesGetTheGivenOwnerAndModes() throws IOException {
         Path tree = Files.createDirectories(tmp.resolve("t/bin"));
         Files.writeString(tree.resolve("tool"), "x");
