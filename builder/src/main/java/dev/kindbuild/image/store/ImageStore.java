@@ -100,6 +100,64 @@ public final class ImageStore {
         }
     }
 
+    /** Writes a blob's bytes to the stream it is given; see {@link #write}. */
+    @FunctionalInterface
+    public interface BlobWriter {
+        void writeTo(OutputStream out) throws IOException;
+    }
+
+    /**
+     * Stores the bytes {@code writer} produces, streamed, for content made on the fly (a layer being tarred and
+     * gzipped): no second pass over a temp file to hash it. The digest is computed on the way.
+     */
+    public Descriptor write(String mediaType, BlobWriter writer) {
+        Path tmp = null;
+        try {
+            tmp = Files.createTempFile(root.resolve("blobs/sha256"), ".partial-", "");
+            MessageDigest digest = Sha256.newDigest();
+            CountingOutputStream counted;
+            try (OutputStream out = new java.io.BufferedOutputStream(new DigestOutputStream(Files.newOutputStream(tmp), digest), 1 << 16)) {
+                counted = new CountingOutputStream(out);
+                writer.writeTo(counted);
+                counted.flush();
+            }
+            String d = "sha256:" + Sha256.hex(digest);
+            moveInto(tmp, blobPath(d));
+            tmp = null;
+            return new Descriptor(mediaType, d, counted.count);
+        } catch (IOException e) {
+            throw new UserError("cannot write to the image store " + root + ": " + e.getMessage(), e);
+        } finally {
+            deleteQuietly(tmp);
+        }
+    }
+
+    /** Counts what passes; does not close the stream below (the caller's try-with-resources does). */
+    private static final class CountingOutputStream extends java.io.FilterOutputStream {
+        long count;
+
+        CountingOutputStream(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+            count++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+            count += len;
+        }
+
+        @Override
+        public void close() throws IOException {
+            flush();
+        }
+    }
+
     public Descriptor put(byte[] content, String mediaType) {
         return put(new java.io.ByteArrayInputStream(content), mediaType);
     }

@@ -1,0 +1,123 @@
+package dev.kindbuild.image.archive;
+
+import dev.kindbuild.UserError;
+import dev.kindbuild.image.store.Descriptor;
+import dev.kindbuild.image.store.ImageStore;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+
+/**
+ * What both archive writers share: one tar writer whose entries are fixed (root-owned, mtime 0, no user names) so an
+ * archive of the same image is the same bytes, and writing to a temp name renamed into place, so a reader never sees
+ * half an archive under the real name.
+ */
+final class ArchiveFiles {
+    private ArchiveFiles() {}
+
+    interface TarBody {
+        void write(TarArchiveOutputStream tar) throws IOException;
+    }
+
+    /** Writes a tar to {@code out} through a temp file beside it. */
+    static void writeAtomically(Path out, String what, TarBody body) {
+        Path dir = out.toAbsolutePath().getParent();
+        Path tmp = null;
+        try {
+            Files.createDirectories(dir);
+            tmp = Files.createTempFile(dir, "." + out.getFileName() + ".partial-", "");
+            try (OutputStream file = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
+                writeTar(file, body);
+            }
+            try {
+                Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING);
+            }
+            tmp = null;
+        } catch (IOException e) {
+            throw new UserError("cannot write " + what + " " + out + ": " + e.getMessage(), e);
+        } finally {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // the failure above is what matters
+                }
+            }
+        }
+    }
+
+    /** Writes a tar to a stream; finishes the tar but leaves {@code out} open (flushed) for the caller to close. */
+    static void writeTar(OutputStream out, TarBody body) throws IOException {
+        TarArchiveOutputStream tar = new TarArchiveOutputStream(new NonClosing(out), StandardCharsets.UTF_8.name());
+        tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+        tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+        body.write(tar);
+        tar.finish();
+        tar.close();
+    }
+
+    static void bytes(TarArchiveOutputStream tar, String name, byte[] content) throws IOException {
+        tar.putArchiveEntry(entry(name, content.length));
+        tar.write(content);
+        tar.closeArchiveEntry();
+    }
+
+    static void blob(TarArchiveOutputStream tar, String name, ImageStore store, Descriptor d) throws IOException {
+        Path file = store.blobPath(d.digest());
+        long size = Files.size(file);
+        if (size != d.size()) {
+            throw new UserError("blob " + d.digest() + " in the image store is " + size + " bytes, its descriptor says " + d.size());
+        }
+        tar.putArchiveEntry(entry(name, size));
+        try (InputStream in = Files.newInputStream(file)) {
+            in.transferTo(tar);
+        }
+        tar.closeArchiveEntry();
+    }
+
+    static void directory(TarArchiveOutputStream tar, String name) throws IOException {
+        TarArchiveEntry e = entry(name.endsWith("/") ? name : name + "/", 0);
+        e.setMode(040755);
+        tar.putArchiveEntry(e);
+        tar.closeArchiveEntry();
+    }
+
+    private static TarArchiveEntry entry(String name, long size) {
+        TarArchiveEntry e = new TarArchiveEntry(name);
+        e.setMode(0100644);
+        e.setSize(size);
+        e.setUserId(0);
+        e.setGroupId(0);
+        e.setUserName("");
+        e.setGroupName("");
+        e.setModTime(FileTime.fromMillis(0));
+        return e;
+    }
+
+    private static final class NonClosing extends java.io.FilterOutputStream {
+        NonClosing(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+        }
+
+        @Override
+        public void close() throws IOException {
+            out.flush();
+        }
+    }
+}
