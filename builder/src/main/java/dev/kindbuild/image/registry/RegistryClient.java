@@ -129,8 +129,8 @@ public final class RegistryClient {
                     throw failure("its TLS certificate is not trusted by " + trust.describe(), 0, "", e);
                 }
                 if (!access.allowsPlainHttp(registry)) {
-                    throw failure("is unreachable over TLS (" + describe(e) + "); plain HTTP is used only for loopback "
-                            + "registries and those named by --insecure-registry", 0, "", e);
+                    throw failure(isTlsFailure(e) ? "does not speak TLS (" + describe(e) + "); plain HTTP is used only for "
+                            + "loopback registries and those named by --insecure-registry" : "is unreachable (" + describe(e) + ")", 0, "", e);
                 }
                 progress.detail(registry + ": no TLS (" + describe(e) + "), using plain HTTP");
             }
@@ -158,7 +158,7 @@ public final class RegistryClient {
      * as served. Its digest is computed from the bytes; a registry header that disagrees is an error.
      */
     public RegistryManifest manifest(String repository, String reference) {
-        String what = "manifest " + repository + ":" + reference;
+        String what = "manifest " + repository + (reference.startsWith("sha256:") ? "@" : ":") + reference;
         HttpResponse<InputStream> r = send("GET", path(repository, "manifests/" + reference), pull(repository), null,
                 Map.of("Accept", MANIFEST_ACCEPT), what);
         expect(r, what, 200);
@@ -265,7 +265,7 @@ public final class RegistryClient {
 
     /** {@code PUT} of a manifest's exact bytes under {@code reference} (tag or digest); returns the digest. */
     public String putManifest(String repository, String reference, byte[] bytes, String mediaType) {
-        String what = "manifest " + repository + ":" + reference;
+        String what = "manifest " + repository + (reference.startsWith("sha256:") ? "@" : ":") + reference;
         String digest = "sha256:" + Sha256.of(bytes);
         HttpResponse<InputStream> r = send("PUT", path(repository, "manifests/" + reference), pushPull(repository),
                 () -> BodyPublishers.ofByteArray(bytes), Map.of("Content-Type", mediaType), what);

@@ -73,9 +73,9 @@ public final class RegistryPull {
                 progress.notice(ref + " is not in mirror " + mirror.registry() + "; pulled from " + ref.registry());
                 return r;
             } catch (RegistryException o) {
-                String why = o.notFound() ? "does not have it either" : o.getMessage();
+                String why = o.notFound() ? ref.registry() + " does not have it either" : o.getMessage();
                 throw new UserError("image " + ref + " not found in mirror " + mirror.registry() + " (as " + mirror
-                        + "), and " + ref.registry() + " " + why, o);
+                        + "), and " + why, o);
             }
         }
     }
