@@ -126,7 +126,7 @@ public final class RegistryClient {
                 return;
             } catch (IOException e) {
                 if (isCertificateFailure(e)) {
-                    throw failure("its TLS certificate is not trusted by " + trust.describe(), 0, "", e);
+                    throw failure("has a TLS certificate not trusted by " + trust.describe(), 0, "", e);
                 }
                 if (!access.allowsPlainHttp(registry)) {
                     throw failure(isTlsFailure(e) ? "does not speak TLS (" + describe(e) + "); plain HTTP is used only for "
@@ -560,8 +560,9 @@ public final class RegistryClient {
         if (s == 401 || s == 403) {
             throw denied(what, s);
         }
-        String detail = !code.isEmpty() ? code.toLowerCase(Locale.ROOT).replace('_', ' ') + (message.isEmpty() ? "" : ": " + message)
-                : "HTTP " + s;
+        String codeText = code.toLowerCase(Locale.ROOT).replace('_', ' ');
+        String detail = code.isEmpty() ? "HTTP " + s
+                : codeText + (message.isEmpty() || message.equalsIgnoreCase(codeText) ? "" : ": " + message);
         throw failure(s == 404 ? "has no " + what + " (" + detail + ")" : "refused " + what + " (" + s + ", " + detail + ")", s, code, null);
     }
 
