@@ -399,10 +399,20 @@ public final class RegistryClient {
         return false;
     }
 
+    /**
+     * The server spoke TLS but its certificate did not verify (as opposed to a server that does not speak TLS at all,
+     * which may be a plain-HTTP registry).
+     */
     private static boolean isCertificateFailure(IOException e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SSLHandshakeException || t instanceof java.security.cert.CertificateException) {
+            if (t instanceof java.security.cert.CertificateException) {
                 return true;
+            }
+            if (t instanceof SSLHandshakeException && t.getMessage() != null) {
+                String m = t.getMessage().toLowerCase(Locale.ROOT);
+                if (m.contains("pkix") || m.contains("certificate") || m.contains("subject alternative")) {
+                    return true;
+                }
             }
         }
         return false;
