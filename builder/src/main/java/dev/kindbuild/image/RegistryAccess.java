@@ -153,6 +153,16 @@ public final class RegistryAccess {
         }
     }
 
+    /**
+     * The credential the Docker config (auths, credsStore, credHelpers) holds for {@code registry}, for clients other
+     * than jib (kind-build's own registry client). Docker Hub's config key is its legacy index URL; jib's retriever
+     * knows that.
+     */
+    public Optional<RegistryCredential> credentialFor(String registry) {
+        ImageRef any = new ImageRef(registry, "kind-build/credential-lookup", "latest", null);
+        return credential(any, event -> {}).map(c -> new RegistryCredential(c.getUsername(), c.getPassword()));
+    }
+
     /** A jib registry image for {@code ref}, with this policy's credentials. */
     public RegistryImage registryImage(ImageRef ref, Consumer<LogEvent> log) {
         return RegistryImage.named(jibRef(ref)).addCredentialRetriever(credentials(ref, log));

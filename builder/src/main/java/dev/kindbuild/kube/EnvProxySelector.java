@@ -26,7 +26,8 @@ public final class EnvProxySelector extends ProxySelector {
         this.fallback = fallback;
     }
 
-    static ProxySelector fromEnvironment() {
+    /** The environment's proxy rules (the JVM default when already installed), for clients that set a selector. */
+    public static ProxySelector fromEnvironment() {
         ProxySelector current = ProxySelector.getDefault();
         return current instanceof EnvProxySelector ? current : new EnvProxySelector(System.getenv(), current);
     }

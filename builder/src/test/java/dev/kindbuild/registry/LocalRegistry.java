@@ -22,6 +22,10 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * {@code @RegisterExtension static final LocalRegistry REGISTRY = new LocalRegistry();}. Its log is kept so tests can
  * count requests (e.g. blob downloads). Without the binary the tests are skipped — except when {@code CI=true}, where
  * they fail.
+ *
+ * <p>{@link #withHtpasswd} adds Basic authentication (an htpasswd file made with {@code htpasswd -Bbn}, from Debian's
+ * apache2-utils); {@link #withTls} serves HTTPS with a certificate for 127.0.0.1 signed by a CA made here with openssl
+ * ({@link #caCert()}). A missing tool skips, or with {@code CI=true} fails, like a missing registry.
  */
 public final class LocalRegistry implements BeforeAllCallback, AfterAllCallback {
     private static final List<String> BINARIES = List.of("/usr/bin/docker-registry", "/usr/local/bin/docker-registry",
@@ -31,6 +35,74 @@ public final class LocalRegistry implements BeforeAllCallback, AfterAllCallback 
     private Path dir;
     private Path log;
     private int port;
+    private String user;
+    private String password;
+    private boolean tls;
+
+    /** Requires {@code user}/{@code password} (Basic auth from an htpasswd file). */
+    public LocalRegistry withHtpasswd(String user, String password) {
+        this.user = user;
+        this.password = password;
+        return this;
+    }
+
+    /** Serves HTTPS only, with a certificate for 127.0.0.1 from a CA made for this registry. */
+    public LocalRegistry withTls() {
+        this.tls = true;
+        return this;
+    }
+
+    private static void unavailable(String msg) {
+        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+            throw new IllegalStateException(msg + " (CI=true: registry tests must run; scripts/install-deps provides it)");
+        }
+        Assumptions.abort(msg);
+    }
+
+    private static String run(Path dir, String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IllegalStateException(String.join(" ", command) + " failed: " + out);
+        }
+        return out;
+    }
+
+    private static boolean onPath(String tool) {
+        for (String d : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            if (Files.isExecutable(Path.of(d, tool))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private List<String> authAndTlsConfig() throws IOException, InterruptedException {
+        List<String> lines = new java.util.ArrayList<>();
+        if (user != null) {
+            if (!onPath("htpasswd")) {
+                unavailable("htpasswd is missing, so the registry cannot require a password: apt-get install apache2-utils");
+            }
+            Files.writeString(dir.resolve("htpasswd"), run(dir, "htpasswd", "-Bbn", user, password).strip() + "\n");
+            lines.addAll(List.of("auth:", "  htpasswd:", "    realm: kind-build-test", "    path: " + dir.resolve("htpasswd")));
+        }
+        if (tls) {
+            if (!onPath("openssl")) {
+                unavailable("openssl is missing, so no CA can be made for the TLS registry: apt-get install openssl");
+            }
+            run(dir, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt",
+                    "-days", "2", "-subj", "/CN=kind-build test CA",
+                    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
+            run(dir, "openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+                    "-subj", "/CN=127.0.0.1");
+            Files.writeString(dir.resolve("server.ext"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
+                    + "extendedKeyUsage=serverAuth\n");
+            run(dir, "openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+                    "-out", "server.crt", "-days", "2", "-extfile", "server.ext");
+            lines.addAll(List.of("  tls:", "    certificate: " + dir.resolve("server.crt"), "    key: " + dir.resolve("server.key")));
+        }
+        return lines;
+    }
 
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
@@ -48,8 +120,11 @@ public final class LocalRegistry implements BeforeAllCallback, AfterAllCallback 
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
+        List<String> extra = authAndTlsConfig();
+        List<String> auth = extra.stream().takeWhile(l -> !l.equals("  tls:")).toList();
+        List<String> tlsLines = extra.subList(auth.size(), extra.size());
         Path config = dir.resolve("config.yml");
-        Files.writeString(config, String.join("\n",
+        Files.writeString(config, String.join("\n", auth) + "\n" + String.join("\n",
                 "version: 0.1",
                 "log:",
                 "  level: info",
@@ -62,6 +137,7 @@ public final class LocalRegistry implements BeforeAllCallback, AfterAllCallback 
                 "    enabled: true",
                 "http:",
                 "  addr: 127.0.0.1:" + port,
+                String.join("\n", tlsLines),
                 ""));
         log = dir.resolve("registry.log");
         process = new ProcessBuilder(binary, "serve", config.toString())
@@ -82,13 +158,21 @@ public final class LocalRegistry implements BeforeAllCallback, AfterAllCallback 
     }
 
     private boolean answers() {
+        if (tls) {
+            try (java.net.Socket s = new java.net.Socket()) {
+                s.connect(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port), 500);
+                return true;
+            } catch (IOException e) {
+                return false;
+            }
+        }
         try {
             HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + port + "/v2/").toURL().openConnection();
             c.setConnectTimeout(500);
             c.setReadTimeout(1000);
             int code = c.getResponseCode();
             c.disconnect();
-            return code == 200;
+            return code == 200 || (user != null && code == 401);
         } catch (IOException e) {
             return false;
         }
@@ -112,6 +196,25 @@ public final class LocalRegistry implements BeforeAllCallback, AfterAllCallback 
     /** {@code 127.0.0.1:PORT} */
     public String host() {
         return "127.0.0.1:" + port;
+    }
+
+    /** The PEM certificate of the CA that signed a {@link #withTls} registry's certificate. */
+    public Path caCert() {
+        if (!tls) {
+            throw new IllegalStateException("not a TLS registry");
+        }
+        return dir.resolve("ca.crt");
+    }
+
+    /** Where the registry keeps its content ({@code docker/registry/v2/blobs/sha256/…/data}): for tampering tests. */
+    public Path storageDir() {
+        return dir.resolve("data");
+    }
+
+    /** The file holding blob {@code digest} in the registry's storage. */
+    public Path blobFile(String digest) {
+        String hex = digest.substring("sha256:".length());
+        return storageDir().resolve("docker/registry/v2/blobs/sha256/" + hex.substring(0, 2) + "/" + hex + "/data");
     }
 
     public Path logFile() {

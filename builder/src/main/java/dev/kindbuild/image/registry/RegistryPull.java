@@ -1,0 +1,207 @@
+package dev.kindbuild.image.registry;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kindbuild.UserError;
+import dev.kindbuild.image.ImageRef;
+import dev.kindbuild.image.RegistryMirrors;
+import dev.kindbuild.image.store.Descriptor;
+import dev.kindbuild.image.store.ImageStore;
+import dev.kindbuild.image.store.StoredImage;
+import dev.kindbuild.progress.Progress;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Pulls images for one platform into the {@link ImageStore}, byte for byte: the index (if any), the platform's
+ * manifest and its config are stored exactly as the registry served them, so digests in a node equal the registry's;
+ * each layer is streamed into the store and verified against its digest; blobs the store already has are not
+ * fetched, so a warm pull transfers no layers. The image is named in the store only once everything is there, so a
+ * failed pull never leaves a name pointing at missing or wrong content.
+ *
+ * <p>Mirrors behave as in {@link dev.kindbuild.image.ImagePuller}: the mirror first; the source registry only when the
+ * mirror says it does not have the image (any other mirror failure is an error naming the mirror).
+ */
+public final class RegistryPull {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final RegistryClients clients;
+    private final RegistryMirrors mirrors;
+    private final ImageStore store;
+    private final Progress progress;
+
+    public RegistryPull(RegistryClients clients, RegistryMirrors mirrors, ImageStore store, Progress progress) {
+        this.clients = clients;
+        this.mirrors = mirrors;
+        this.store = store;
+        this.progress = progress;
+    }
+
+    /** Pulls {@code ref} for {@code platform} (strict match) into the store, as one progress step. */
+    public PullResult pull(ImageRef ref, Platform platform) {
+        return progress.step("Pulling " + ref + " (" + platform + ")", () -> doPull(ref, platform),
+                r -> (r.layersTransferred() == 0 ? "cached, " : "") + r.platformDigest().substring(0, 19)
+                        + (r.viaMirror() ? " via " + r.source().registry() : ""));
+    }
+
+    /** The store name of a pulled image: the reference without registry aliases, tag kept, digest only without a tag. */
+    public static String storeName(ImageRef ref) {
+        return ref.tag() != null ? ref.withoutDigest().toString() : ref.toString();
+    }
+
+    private PullResult doPull(ImageRef ref, Platform platform) {
+        Optional<ImageRef> mirrored = mirrors.mirrored(ref);
+        if (mirrored.isEmpty()) {
+            return pullFrom(ref, ref, platform);
+        }
+        ImageRef mirror = mirrored.get();
+        try {
+            return pullFrom(ref, mirror, platform);
+        } catch (RegistryException e) {
+            if (!e.notFound()) {
+                throw new UserError("cannot pull " + ref + " through mirror " + mirror.registry() + " (as " + mirror + "): "
+                        + e.getMessage(), e);
+            }
+            progress.detail(ref + " not in mirror " + mirror.registry() + "; trying " + ref.registry());
+            try {
+                PullResult r = pullFrom(ref, ref, platform);
+                progress.notice(ref + " is not in mirror " + mirror.registry() + "; pulled from " + ref.registry());
+                return r;
+            } catch (RegistryException o) {
+                String why = o.notFound() ? ref.registry() + " does not have it either" : o.getMessage();
+                throw new UserError("image " + ref + " not found in mirror " + mirror.registry() + " (as " + mirror
+                        + "), and " + why, o);
+            }
+        }
+    }
+
+    private PullResult pullFrom(ImageRef ref, ImageRef source, Platform platform) {
+        RegistryClient client = clients.forRegistry(source.registry());
+        String repo = source.repository();
+        // A pinned digest already in the store needs no registry (the bytes were verified when stored).
+        RegistryManifest top = source.digest() != null && store.has(source.digest()) ? fromStore(source.digest())
+                : client.manifest(repo, source.qualifier());
+        if (source.digest() != null && !top.digest().equals(source.digest())) {
+            throw new UserError("image " + ref + ": " + source.registry() + " served content whose digest is " + top.digest()
+                    + ", not the pinned " + source.digest() + "; nothing was stored");
+        }
+        RegistryManifest manifest = top;
+        if (top.isIndex()) {
+            Descriptor chosen = choose(ref, top, platform);
+            manifest = store.has(chosen.digest()) ? fromStore(chosen.digest()) : client.manifest(repo, chosen.digest());
+            if (!manifest.digest().equals(chosen.digest())) {
+                throw new UserError("image " + ref + ": " + source.registry() + " served the " + platform + " manifest as "
+                        + manifest.digest() + ", not the " + chosen.digest() + " its index names; nothing was stored");
+            }
+            if (!manifest.isIndex() && !dev.kindbuild.image.store.MediaTypes.IMAGE_MANIFESTS.contains(manifest.mediaType())) {
+                throw new UserError("image " + ref + ": the " + platform + " entry of its index is not an image manifest");
+            }
+            if (manifest.isIndex()) {
+                throw new UserError("image " + ref + ": the " + platform + " entry of its index is another index; nested indexes are not supported");
+            }
+        }
+        JsonNode m = readJson(manifest.bytes(), ref);
+        Descriptor config = descriptor(m.path("config"), ref, "config");
+        List<Descriptor> layers = new ArrayList<>();
+        for (JsonNode l : m.path("layers")) {
+            layers.add(descriptor(l, ref, "layer"));
+        }
+
+        long total = config.size() + layers.stream().mapToLong(Descriptor::size).sum();
+        ByteCounter bytes = new ByteCounter("pull " + ref, total, progress);
+        int fetched = 0;
+        fetch(client, repo, config, bytes, ref);
+        if (!top.isIndex()) {
+            Platform got = Platform.of(store.readJson(config.digest()));
+            if (!platform.matches(got)) {
+                throw new UserError("image " + ref + " is a single-platform image for " + got + ", not " + platform);
+            }
+        }
+        for (Descriptor layer : layers) {
+            if (fetch(client, repo, layer, bytes, ref)) {
+                fetched++;
+            }
+        }
+        bytes.finish();
+
+        // Manifests last: once they are in, everything they name is too.
+        store.putVerified(new java.io.ByteArrayInputStream(manifest.bytes()), manifest.descriptor());
+        if (top != manifest) {
+            store.putVerified(new java.io.ByteArrayInputStream(top.bytes()), top.descriptor());
+        }
+        StoredImage image = store.image(manifest.descriptor());
+        String name = storeName(ref);
+        store.tag(name, top.descriptor());
+        return new PullResult(ref, top.digest(), manifest.digest(), config.digest(), image, source, name, fetched, bytes.done());
+    }
+
+    private RegistryManifest fromStore(String digest) {
+        byte[] bytes = store.readSmall(digest);
+        JsonNode m = readJson(bytes, null);
+        String type = m.path("mediaType").asText("");
+        if (type.isEmpty()) {
+            type = m.has("manifests") ? dev.kindbuild.image.store.MediaTypes.OCI_INDEX : dev.kindbuild.image.store.MediaTypes.OCI_MANIFEST;
+        }
+        return new RegistryManifest(type, bytes, digest);
+    }
+
+    /** Streams one blob into the store unless it is there; true when it was transferred. */
+    private boolean fetch(RegistryClient client, String repo, Descriptor blob, ByteCounter bytes, ImageRef ref) {
+        if (store.has(blob.digest())) {
+            return false;
+        }
+        try (InputStream in = bytes.wrap(client.blob(repo, blob.digest()))) {
+            store.putVerified(in, blob);
+            return true;
+        } catch (IOException e) {
+            throw new UserError("pulling " + ref + ": blob " + blob.digest() + " broke off: " + e.getMessage(), e);
+        } catch (RegistryException e) {
+            throw e;
+        } catch (UserError e) {
+            throw new UserError("pulling " + ref + " from " + client.registry() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The index entry for {@code platform}, strictly; else one error naming the image and the platforms it has. */
+    private Descriptor choose(ImageRef ref, RegistryManifest index, Platform platform) {
+        JsonNode list = readJson(index.bytes(), ref);
+        Set<String> has = new TreeSet<>();
+        Descriptor chosen = null;
+        for (JsonNode d : list.path("manifests")) {
+            Platform p = Platform.of(d.path("platform"));
+            if (p.os().equals("unknown") || p.architecture().equals("unknown")) {
+                continue; // attestations (buildx provenance, SBOMs)
+            }
+            has.add(p.toString());
+            if (chosen == null && platform.matches(p)) {
+                chosen = descriptor(d, ref, "manifest");
+            }
+        }
+        if (chosen == null) {
+            throw new UserError("image " + ref + " has no " + platform + " variant (it has "
+                    + (has.isEmpty() ? "no platforms" : String.join(", ", has)) + ")");
+        }
+        return chosen;
+    }
+
+    private static JsonNode readJson(byte[] bytes, ImageRef ref) {
+        try {
+            return JSON.readTree(bytes);
+        } catch (IOException e) {
+            throw new UserError("image " + ref + ": its manifest is not JSON: " + e.getMessage(), e);
+        }
+    }
+
+    private static Descriptor descriptor(JsonNode node, ImageRef ref, String what) {
+        try {
+            return new Descriptor(node.path("mediaType").asText(""), node.path("digest").asText(""), node.path("size").asLong(-1));
+        } catch (IllegalArgumentException e) {
+            throw new UserError("image " + ref + ": its manifest has a bad " + what + " entry (" + e.getMessage() + ")", e);
+        }
+    }
+}
