@@ -25,7 +25,7 @@ public record BaseImageRequest(
 
     public static final String DEFAULT_FROM = "debian:bookworm-slim";
     /** The mirror of this machine's apt sources ("" when none is configured: then only --debian-mirror will do). */
-    public static final String DEFAULT_MIRROR = AptSources.machineMirror();
+    public static final String DEFAULT_MIRROR = dev.kindbuild.debian.AptSources.machineMirror();
     public static final List<String> ARCHES = List.of("amd64", "arm64");
 
     public BaseImageRequest {

@@ -2,115 +2,120 @@ package dev.kindbuild.debian;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
- * The Debian mirror this machine's apt is configured with, so that mirrors, proxies and local caches set up there
- * apply to kind-build's Debian downloads too. deb822 {@code .sources} files are read first (Debian 12's default),
- * then one-line {@code sources.list} entries; security suites are skipped (they hold updates, not the release).
+ * The Debian mirror this machine's apt uses for its main suite (not the security archive), so the Debian bootstrap
+ * goes where apt goes: through the proxies and local mirrors configured there. Read from deb822
+ * {@code sources.list.d/*.sources} files (URIs of a stanza whose suites are not security ones), else from one-line
+ * {@code deb} entries in {@code sources.list} and {@code sources.list.d/*.list}.
  */
 public final class AptSources {
     private AptSources() {}
 
-    /** The main mirror configured under {@code /etc/apt}, if any. */
-    public static Optional<String> mirror() {
-        return mirror(Path.of("/etc/apt"));
+    /** The mirror of the machine's apt sources, or "" when none is configured (then --debian-mirror must be given). */
+    public static String machineMirror() {
+        return mirror(Path.of("/etc/apt")).orElse("");
     }
 
-    /**
-     * {@link #mirror()}, or Debian's own redirector when this machine's apt names no mirror (e.g. not Debian at all);
-     * the redirector's address is Debian's published default, the one mmdebstrap itself falls back to.
-     */
-    public static String mirrorOrDefault() {
-        return mirror().orElse(DEBIAN_DEFAULT);
-    }
-
-    /** mmdebstrap's and debootstrap's own default. */
-    static final String DEBIAN_DEFAULT = "http://" + "deb.debian.org/debian";
-
-    /** {@link #mirror()} for an apt configuration directory (for tests). */
-    public static Optional<String> mirror(Path etcApt) {
-        List<Path> sources = new ArrayList<>();
-        List<Path> lists = new ArrayList<>();
-        lists.add(etcApt.resolve("sources.list"));
+    static Optional<String> mirror(Path etcApt) {
         Path dir = etcApt.resolve("sources.list.d");
-        if (Files.isDirectory(dir)) {
-            try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
-                for (Path p : s) {
-                    String n = p.getFileName().toString();
-                    if (n.endsWith(".sources")) sources.add(p);
-                    else if (n.endsWith(".list")) lists.add(p);
-                }
-            } catch (IOException e) {
-                return Optional.empty();
+        for (Path file : files(dir, ".sources")) {
+            Optional<String> found = fromDeb822(read(file));
+            if (found.isPresent()) {
+                return found;
             }
         }
-        sources.sort(null);
-        for (Path p : sources) {
-            Optional<String> m = fromDeb822(read(p));
-            if (m.isPresent()) return m;
-        }
-        for (Path p : lists) {
-            Optional<String> m = fromOneLine(read(p));
-            if (m.isPresent()) return m;
+        List<Path> oneLine = new ArrayList<>();
+        oneLine.add(etcApt.resolve("sources.list"));
+        oneLine.addAll(files(dir, ".list"));
+        for (Path file : oneLine) {
+            Optional<String> found = fromOneLine(read(file));
+            if (found.isPresent()) {
+                return found;
+            }
         }
         return Optional.empty();
     }
 
-    /** The first {@code URIs:} of a stanza offering {@code deb} for a non-security suite. */
+    /** The first URI of an enabled deb stanza whose suites are not security ones. */
     static Optional<String> fromDeb822(String text) {
-        for (String stanza : text.split("\n\\s*\n")) {
-            String uris = null, suites = "", types = "", enabled = "yes";
-            for (String raw : stanza.split("\n")) {
+        for (String stanza : text.split("\\n\\s*\\n")) {
+            String uri = null;
+            boolean deb = false;
+            boolean security = false;
+            boolean enabled = true;
+            for (String raw : stanza.split("\\n")) {
                 String line = raw.strip();
-                if (line.startsWith("#") || !line.contains(":")) continue;
-                String key = line.substring(0, line.indexOf(':')).strip().toLowerCase(java.util.Locale.ROOT);
-                String value = line.substring(line.indexOf(':') + 1).strip();
+                if (line.startsWith("#") || !line.contains(":")) {
+                    continue;
+                }
+                String key = line.substring(0, line.indexOf(':')).strip().toLowerCase(Locale.ROOT);
+                String[] values = line.substring(line.indexOf(':') + 1).strip().split("\\s+");
                 switch (key) {
-                    case "uris" -> uris = value;
-                    case "suites" -> suites = value;
-                    case "types" -> types = value;
-                    case "enabled" -> enabled = value.toLowerCase(java.util.Locale.ROOT);
+                    case "types" -> deb = List.of(values).contains("deb");
+                    case "uris" -> uri = values.length > 0 && !values[0].isEmpty() ? values[0] : null;
+                    case "suites" -> security = Stream.of(values).anyMatch(v -> v.contains("security"));
+                    case "enabled" -> enabled = !values[0].equalsIgnoreCase("no");
                     default -> { }
                 }
             }
-            if (uris != null && !uris.isBlank() && (" " + types + " ").contains(" deb ") && !suites.contains("security")
-                    && !enabled.equals("no")) {
-                return Optional.of(trimSlash(uris.split("\\s+")[0]));
+            if (deb && enabled && !security && usable(uri)) {
+                return Optional.of(trim(uri));
             }
         }
         return Optional.empty();
     }
 
-    /** The URI of the first {@code deb URI SUITE ...} line whose suite is not a security suite. */
+    /** The URI of the first {@code deb} line that is not for a security suite. */
     static Optional<String> fromOneLine(String text) {
-        for (String raw : text.split("\n")) {
-            String[] f = raw.strip().split("\\s+");
-            if (f.length < 3 || !f[0].equals("deb")) continue;
-            int i = 1;
-            if (f[i].startsWith("[")) {
-                while (i < f.length && !f[i].endsWith("]")) i++;
-                i++;
+        for (String raw : text.split("\\n")) {
+            String line = raw.strip();
+            if (!line.startsWith("deb ") || line.contains("security")) {
+                continue;
             }
-            if (i + 1 < f.length && f[i].contains("://") && !f[i + 1].contains("security")) {
-                return Optional.of(trimSlash(f[i]));
+            // deb [options] URI suite components…
+            String rest = line.substring(4).strip();
+            if (rest.startsWith("[")) {
+                int close = rest.indexOf(']');
+                rest = close < 0 ? "" : rest.substring(close + 1).strip();
+            }
+            String uri = rest.split("\\s+")[0];
+            if (usable(uri)) {
+                return Optional.of(trim(uri));
             }
         }
         return Optional.empty();
     }
 
-    private static String trimSlash(String uri) {
+    private static boolean usable(String uri) {
+        return uri != null && uri.matches("https?://\\S+");
+    }
+
+    private static String trim(String uri) {
         return uri.endsWith("/") ? uri.substring(0, uri.length() - 1) : uri;
     }
 
-    private static String read(Path p) {
+    private static List<Path> files(Path dir, String suffix) {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().endsWith(suffix)).sorted().toList();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    private static String read(Path file) {
         try {
-            return Files.isRegularFile(p) ? Files.readString(p, StandardCharsets.UTF_8) : "";
+            return Files.isRegularFile(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
         } catch (IOException e) {
             return "";
         }

@@ -23,6 +23,10 @@ final class DebianRoot {
 
     /** The cached root for {@code packages} on {@code arch}, made on first use. */
     static Path obtain(Path cacheDir, String arch, List<String> packages, String mirror, Progress progress) {
+        if (mirror == null || mirror.isBlank()) {
+            throw new UserError("kube-proxy's image needs a Debian root, but this machine's apt sources name no Debian mirror:"
+                    + " add one to /etc/apt/sources.list.d");
+        }
         Path tar = cachedPath(cacheDir, arch, packages, mirror);
         Path dir = tar.getParent();
         if (Files.isRegularFile(tar)) {

@@ -58,7 +58,7 @@ public final class KubernetesResolver {
         /** TLS only, cache at {@link DownloadCache#defaultRoot()}, no pinned digest, no fallback version, Go from PATH. */
         public static Options defaults(String arch) {
             return new Options(arch, DownloadCache.defaultRoot(), false, false, Optional.empty(), Optional.empty(),
-                    Optional.empty(), dev.kindbuild.debian.AptSources.mirrorOrDefault());
+                    Optional.empty(), dev.kindbuild.debian.AptSources.machineMirror());
         }
 
         public Options withCacheDir(Path dir) {

@@ -2,52 +2,69 @@ package dev.kindbuild.debian;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The mirror comes from the machine's apt configuration, never from a name in the code. */
+/** The --debian-mirror default comes from the machine's apt sources, never from a name in the code. */
 class AptSourcesTest {
     @TempDir
-    Path etc;
+    Path apt;
+
+    private void write(String name, String text) throws IOException {
+        Path p = apt.resolve(name);
+        Files.createDirectories(p.getParent());
+        Files.writeString(p, text);
+    }
 
     @Test
-    void deb822SourcesSkippingSecurityAndDisabledStanzas() throws Exception {
-        Files.createDirectories(etc.resolve("sources.list.d"));
-        Files.writeString(etc.resolve("sources.list.d/debian.sources"), """
+    void deb822TakesTheMainSuiteNotTheSecurityArchive() throws IOException {
+        write("sources.list.d/debian.sources", """
                 Types: deb
-                URIs: http://security.example/debian-security
+                URIs: http://mirror.example/debian-security
                 Suites: bookworm-security
                 Components: main
 
                 Types: deb
-                URIs: http://off.example/debian
-                Suites: bookworm
-                Enabled: no
-
-                Types: deb deb-src
                 # a comment
-                URIs: http://mirror.example/debian/ http://second.example/debian
+                URIs: http://mirror.example/debian/
                 Suites: bookworm bookworm-updates
                 Components: main
                 """);
-        assertEquals(Optional.of("http://mirror.example/debian"), AptSources.mirror(etc));
+        assertEquals(Optional.of("http://mirror.example/debian"), AptSources.mirror(apt));
     }
 
     @Test
-    void oneLineSourcesWithOptions() throws Exception {
-        Files.writeString(etc.resolve("sources.list"), """
+    void disabledAndSourceOnlyStanzasAreSkipped() throws IOException {
+        write("sources.list.d/a.sources", """
+                Types: deb
+                URIs: http://disabled.example/debian
+                Suites: bookworm
+                Enabled: no
+
+                Types: deb-src
+                URIs: http://src.example/debian
+                Suites: bookworm
+                """);
+        write("sources.list.d/b.sources", "Types: deb\nURIs: https://proxy.example:3142/debian\nSuites: bookworm\n");
+        assertEquals(Optional.of("https://proxy.example:3142/debian"), AptSources.mirror(apt));
+    }
+
+    @Test
+    void oneLineSourcesWithOptionsWhenThereIsNoDeb822File() throws IOException {
+        write("sources.list", """
                 # deb http://commented.example/debian bookworm main
                 deb http://security.example/debian-security bookworm-security main
-                deb [arch=amd64 signed-by=/usr/share/keyrings/k.gpg] https://mirror.example/debian bookworm main
+                deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://local.example/debian bookworm main
                 """);
-        assertEquals(Optional.of("https://mirror.example/debian"), AptSources.mirror(etc));
+        assertEquals(Optional.of("http://local.example/debian"), AptSources.mirror(apt));
     }
 
     @Test
-    void nothingConfigured() {
-        assertEquals(Optional.empty(), AptSources.mirror(etc));
+    void noSourcesMeansNoDefault() {
+        assertEquals(Optional.empty(), AptSources.mirror(apt));
     }
 }
