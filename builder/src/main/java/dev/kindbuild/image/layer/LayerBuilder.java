@@ -26,16 +26,15 @@ import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
-import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
-import org.apache.commons.compress.compressors.gzip.GzipParameters;
 
 /**
  * Builds one image layer (gzipped tar) into the {@link ImageStore}, reproducibly: the same entries and mtime give the
  * same bytes whatever the clock, temp dir, host user or umask. To that end entries are sorted by name, missing parent
  * directories are added as {@code 0755 root:root}, every entry gets the one given mtime (whole seconds, so no PAX
- * time records), user and group names are empty, no atime/ctime/xattrs are written, and gzip has a fixed header
- * (mtime 0, no file name, OS "unknown") and level. (The deflate bytes are those of the JDK's zlib: reproducible on
- * one JDK build; the diffID does not depend on it at all.)
+ * time records), user and group names are empty, no atime/ctime/xattrs are written, and gzip
+ * ({@link ParallelGzipOutputStream}, on every core) has a fixed header (mtime 0, no file name, OS "unknown"), level
+ * and block size. (The deflate bytes are those of the JDK's zlib: reproducible on one JDK build; the diffID does not
+ * depend on it at all.)
  *
  * <p>The tar is streamed through two digests at once (uncompressed → diffID, compressed → blob digest) straight into
  * the store; file content is streamed from the host, never held in memory.
@@ -155,7 +154,7 @@ public final class LayerBuilder {
         MessageDigest diff = Sha256.newDigest();
         boolean gzipped = compression == Compression.GZIP;
         Descriptor blob = store.write(gzipped ? MediaTypes.OCI_LAYER_GZIP : MediaTypes.OCI_LAYER, out -> {
-            java.io.OutputStream body = gzipped ? new GzipCompressorOutputStream(out, gzipParameters()) : out;
+            java.io.OutputStream body = gzipped ? new ParallelGzipOutputStream(out, GZIP_LEVEL) : out;
             try (TarArchiveOutputStream tar = newTar(new BufferedOutputStream(new DigestOutputStream(body, diff), 1 << 16))) {
                 for (LayerEntry e : sorted) {
                     writeEntry(tar, e, time);
@@ -164,15 +163,6 @@ public final class LayerBuilder {
             }
         });
         return new Layer(blob, "sha256:" + Sha256.hex(diff));
-    }
-
-    /** Fixed header (no mtime, no name, OS "unknown") and level: nothing of the machine or the clock in the bytes. */
-    private static GzipParameters gzipParameters() {
-        GzipParameters gzip = new GzipParameters();
-        gzip.setCompressionLevel(GZIP_LEVEL);
-        gzip.setModificationTime(0);
-        gzip.setOS(GzipParameters.OS.UNKNOWN);
-        return gzip;
     }
 
     static TarArchiveOutputStream newTar(java.io.OutputStream out) {
