@@ -30,6 +30,7 @@ public final class RegistryClients {
     }
 
     public RegistryClient forRegistry(String registry) {
+        // ImageRef's normalisation (docker.io aliases, case), so "Index.Docker.io" and "docker.io" share a client.
         String key = ImageRef.parse(registry + "/x").registry();
         return byRegistry.computeIfAbsent(key, r -> new RegistryClient(r, access, trust, progress, backoffMillis));
     }

@@ -150,20 +150,73 @@ public final class RegistryPull {
         return new RegistryManifest(type, bytes, digest);
     }
 
-    /** Streams one blob into the store unless it is there; true when it was transferred. */
+    /** How often a blob download that broke off mid-stream is started again. */
+    static final int BLOB_ATTEMPTS = 3;
+
+    /**
+     * Streams one blob into the store unless it is there; true when it was transferred. A download that breaks off
+     * is started again (the store keeps nothing of a partial one); bytes that do not match the digest are not retried.
+     */
     private boolean fetch(RegistryClient client, String repo, Descriptor blob, ByteCounter bytes, ImageRef ref) {
-        if (store.has(blob.digest())) {
+        for (int attempt = 1; ; attempt++) {
+            if (store.has(blob.digest())) {
+                return false;
+            }
+            try (InputStream in = new BrokenTransfer.Marking(bytes.wrap(client.blob(repo, blob.digest())))) {
+                store.putVerified(in, blob);
+                return true;
+            } catch (RegistryException e) {
+                throw e;
+            } catch (UserError | IOException e) {
+                if (BrokenTransfer.in(e) && attempt < BLOB_ATTEMPTS) {
+                    progress.detail("pulling " + ref + ": blob " + blob.digest() + " broke off (" + e.getMessage()
+                            + "), starting it again (" + attempt + "/" + BLOB_ATTEMPTS + ")");
+                    continue;
+                }
+                throw new UserError("pulling " + ref + " from " + client.registry() + ": "
+                        + (BrokenTransfer.in(e) ? "blob " + blob.digest() + " broke off " + BLOB_ATTEMPTS + " times: " : "")
+                        + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** A read from the registry that failed, told apart from a failing write to the store. */
+    private static final class BrokenTransfer extends IOException {
+        BrokenTransfer(IOException cause) {
+            super(cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage(), cause);
+        }
+
+        static boolean in(Throwable e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof BrokenTransfer) {
+                    return true;
+                }
+            }
             return false;
         }
-        try (InputStream in = bytes.wrap(client.blob(repo, blob.digest()))) {
-            store.putVerified(in, blob);
-            return true;
-        } catch (IOException e) {
-            throw new UserError("pulling " + ref + ": blob " + blob.digest() + " broke off: " + e.getMessage(), e);
-        } catch (RegistryException e) {
-            throw e;
-        } catch (UserError e) {
-            throw new UserError("pulling " + ref + " from " + client.registry() + ": " + e.getMessage(), e);
+
+        static final class Marking extends java.io.FilterInputStream {
+            Marking(InputStream in) {
+                super(in);
+            }
+
+            @Override
+            public int read() throws IOException {
+                try {
+                    return super.read();
+                } catch (IOException e) {
+                    throw new BrokenTransfer(e);
+                }
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                try {
+                    return super.read(b, off, len);
+                } catch (IOException e) {
+                    throw new BrokenTransfer(e);
+                }
+            }
         }
     }
 

@@ -181,6 +181,29 @@ class RegistryClientIT {
     }
 
     @Test
+    void dockerSchema2ImagesAreStoredAsServedToo() throws Exception {
+        ImageStore layout = store("layout");
+        layout.tag("src", base(layout, "docker-v2s2").manifest());
+        ImageRef target = ref("kb/v2s2:1");
+        skopeo("copy", "--dest-tls-verify=false", "--format", "v2s2", "oci:" + layout.root() + ":src", "docker://" + target);
+        byte[] rawManifest = skopeo("inspect", "--raw", "docker://" + target);
+        byte[] rawConfig = skopeo("inspect", "--raw", "--config", "docker://" + target);
+        assertEquals(dev.kindbuild.image.store.MediaTypes.DOCKER_MANIFEST, JSON.readTree(rawManifest).path("mediaType").asText());
+
+        ImageStore store = store("pulled");
+        PullResult r = new RegistryPull(clients(), RegistryMirrors.NONE, store, progress).pull(target, AMD64);
+        assertEquals("sha256:" + Sha256.of(rawManifest), r.platformDigest());
+        assertEquals("sha256:" + Sha256.of(rawConfig), r.configDigest());
+        assertEquals(dev.kindbuild.image.store.MediaTypes.DOCKER_MANIFEST, r.image().manifest().mediaType());
+        assertArrayEquals(rawConfig, store.readSmall(r.configDigest()));
+
+        // And pushed back elsewhere from the store, it keeps its digest.
+        PushResult back = new RegistryPush(clients(), store, progress).push(r.image(), ref("kb/v2s2-copy:1"), Optional.of("kb/v2s2"));
+        assertEquals(r.platformDigest(), back.digest());
+        assertEquals(r.platformDigest(), "sha256:" + Sha256.of(skopeo("inspect", "--raw", "docker://" + ref("kb/v2s2-copy:1"))));
+    }
+
+    @Test
     void indexPushedAndPulledPerPlatformWithAStrictMatch() throws Exception {
         ImageStore store = store("s");
         StoredImage amd = TestImages.image(store, AMD64, "multi", List.of(TestImages.layer(store, "bin", "amd64 binary")));

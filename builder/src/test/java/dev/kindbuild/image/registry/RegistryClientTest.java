@@ -8,7 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.kindbuild.image.ImageRef;
 import dev.kindbuild.image.RegistryAccess;
+import dev.kindbuild.image.RegistryMirrors;
+import dev.kindbuild.image.store.ImageStore;
+import dev.kindbuild.image.store.StoredImage;
 import dev.kindbuild.image.store.MediaTypes;
 import dev.kindbuild.kube.Sha256;
 import dev.kindbuild.progress.Progress;
@@ -19,6 +23,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -202,6 +207,47 @@ class RegistryClientTest {
         RegistryException e = assertThrows(RegistryException.class,
                 () -> client(hostPort(registry), RegistryAccess.defaults()).manifest("team/app", "1"));
         assertTrue(e.getMessage().contains("labelled it sha256:000"), e.getMessage());
+    }
+
+    @Test
+    void aBlobDownloadThatBreaksOffIsStartedAgainAndVerified() throws Exception {
+        ImageStore layout = ImageStore.open(tmp.resolve("layout"));
+        StoredImage image = TestImages.image(layout, Platform.linux("amd64"), "broken",
+                List.of(TestImages.layer(layout, "big", new byte[300_000])));
+        String layer = image.layers().get(0).digest();
+        AtomicInteger layerGets = new AtomicInteger();
+        HttpServer registry = server(InetAddress.getLoopbackAddress());
+        registry.createContext("/", x -> {
+            record(x);
+            String path = x.getRequestURI().getPath();
+            if (path.equals("/v2/")) {
+                reply(x, 200, Map.of(), new byte[0]);
+            } else if (path.endsWith("/manifests/1")) {
+                reply(x, 200, Map.of("Content-Type", MediaTypes.OCI_MANIFEST), layout.readSmall(image.manifest().digest()));
+            } else if (path.contains("/blobs/")) {
+                byte[] all = Files.readAllBytes(layout.blobPath(path.substring(path.lastIndexOf('/') + 1)));
+                if (path.endsWith(layer) && layerGets.incrementAndGet() == 1) {
+                    x.sendResponseHeaders(200, all.length);
+                    x.getResponseBody().write(all, 0, all.length / 2);
+                    x.getResponseBody().flush();
+                    x.close(); // fewer bytes than announced: the JDK server drops the connection
+                    return;
+                }
+                reply(x, 200, Map.of(), all);
+            } else {
+                reply(x, 404, Map.of(), new byte[0]);
+            }
+        });
+        RegistryClients clients = new RegistryClients(RegistryAccess.defaults(), RegistryTrust.jvmDefault(), Progress.SILENT, 10);
+        ImageStore store = ImageStore.open(tmp.resolve("store"));
+
+        PullResult r = new RegistryPull(clients, RegistryMirrors.NONE, store, Progress.SILENT)
+                .pull(ImageRef.parse(hostPort(registry) + "/team/app:1"), Platform.linux("amd64"));
+
+        assertEquals(2, layerGets.get(), "the broken download was started again");
+        assertEquals(image.config().digest(), r.configDigest());
+        assertTrue(store.has(layer));
+        assertEquals(1, r.layersTransferred());
     }
 
     static InetAddress nonLoopbackAddress() throws IOException {
