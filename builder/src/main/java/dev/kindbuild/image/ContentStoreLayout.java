@@ -68,7 +68,7 @@ public final class ContentStoreLayout {
                     if (!e.isFile()) {
                         continue;
                     }
-                    String entry = normalize(e.getName());
+                    String entry = DockerArchive.entryName(e.getName());
                     if (entry.endsWith(".json") || entry.equals("repositories")) {
                         if (e.getSize() > MAX_JSON) {
                             throw new UserError(archive + ": " + entry + " is too large to be an image document");
@@ -84,10 +84,10 @@ public final class ContentStoreLayout {
                 throw new UserError(archive + " holds " + manifest.size() + " images; expected exactly one");
             }
             JsonNode image = manifest.get(0);
-            byte[] config = require(json, normalize(image.path("Config").asText()), archive);
+            byte[] config = require(json, DockerArchive.entryName(image.path("Config").asText()), archive);
             List<LayerBlob> layers = new ArrayList<>();
             for (JsonNode l : image.path("Layers")) {
-                LayerBlob blob = files.get(normalize(l.asText()));
+                LayerBlob blob = files.get(DockerArchive.entryName(l.asText()));
                 if (blob == null) {
                     throw new UserError(archive + " names layer " + l.asText() + " but does not contain it");
                 }
@@ -184,14 +184,6 @@ public final class ContentStoreLayout {
             throw new UserError(archive + " is not a docker-archive image tarball: it has no " + name);
         }
         return b;
-    }
-
-    private static String normalize(String name) {
-        String n = name;
-        while (n.startsWith("./")) {
-            n = n.substring(2);
-        }
-        return n;
     }
 
     private static void deleteQuietly(Path p) {

@@ -57,7 +57,7 @@ public final class DockerArchive {
                 if (!e.isFile()) {
                     continue;
                 }
-                String name = normalize(e.getName());
+                String name = entryName(e.getName());
                 if (name.equals("manifest.json")) {
                     manifest = JSON.readTree(readSmall(in, tar, name));
                 } else if (name.equals("repositories")) {
@@ -105,7 +105,7 @@ public final class DockerArchive {
             JsonNode first = s.repositories().elements().next().elements().next();
             return first.asText();
         }
-        String config = normalize(single(s.manifest(), tar).path("Config").asText());
+        String config = entryName(single(s.manifest(), tar).path("Config").asText());
         String digest = s.jsonDigests().get(config);
         if (digest == null) {
             throw new UserError("image archive " + tar + " names config " + config + " but does not contain it");
@@ -119,7 +119,7 @@ public final class DockerArchive {
         if (s.manifest() == null) {
             return null;
         }
-        byte[] config = s.json().get(normalize(single(s.manifest(), tar).path("Config").asText()));
+        byte[] config = s.json().get(entryName(single(s.manifest(), tar).path("Config").asText()));
         if (config == null) {
             return null;
         }
@@ -156,11 +156,11 @@ public final class DockerArchive {
              TarArchiveOutputStream tout = create(tmp)) {
             TarArchiveEntry e;
             while ((e = tin.getNextEntry()) != null) {
-                String name = normalize(e.getName());
+                String name = entryName(e.getName());
                 if (e.isFile() && name.equals("manifest.json")) {
                     ArrayNode manifest = (ArrayNode) JSON.readTree(readSmall(tin, in, name));
                     ObjectNode image = (ObjectNode) single(manifest, in);
-                    configName = normalize(image.path("Config").asText());
+                    configName = entryName(image.path("Config").asText());
                     image.putArray("RepoTags").add(fullTag);
                     writeEntry(tout, e, JSON.writeValueAsBytes(manifest));
                     sawManifest = true;
@@ -303,7 +303,8 @@ public final class DockerArchive {
         return buf.toByteArray();
     }
 
-    private static String normalize(String name) {
+    /** A tar entry's name as archives mean it: no leading {@code ./} or {@code /}. */
+    public static String entryName(String name) {
         String n = name;
         while (n.startsWith("./")) {
             n = n.substring(2);

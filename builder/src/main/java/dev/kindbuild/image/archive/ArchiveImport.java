@@ -1,5 +1,6 @@
 package dev.kindbuild.image.archive;
 
+import dev.kindbuild.image.DockerArchive;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -59,10 +60,10 @@ public final class ArchiveImport {
         try {
             TarArchiveInputStream tar = new TarArchiveInputStream(new BufferedInputStream(in, 1 << 16), StandardCharsets.UTF_8.name());
             for (TarArchiveEntry e; (e = tar.getNextEntry()) != null; ) {
-                String name = entryName(e.getName());
+                String name = DockerArchive.entryName(e.getName());
                 if (e.isSymbolicLink() || e.isLink()) {
                     // docker save links a layer.tar it already wrote instead of writing it twice
-                    links.put(name, e.isLink() ? entryName(e.getLinkName()) : resolveSibling(name, e.getLinkName()));
+                    links.put(name, e.isLink() ? DockerArchive.entryName(e.getLinkName()) : resolveSibling(name, e.getLinkName()));
                 } else if (e.isFile()) {
                     if (e.getSize() <= IN_MEMORY && held + e.getSize() <= IN_MEMORY_TOTAL) {
                         byte[] bytes = tar.readAllBytes();
@@ -90,7 +91,7 @@ public final class ArchiveImport {
         } catch (IOException e) {
             throw new UserError("manifest.json of " + source + " is not JSON: " + e.getMessage(), e);
         }
-        String configName = follow(links, entryName(entry.path("Config").asText()));
+        String configName = follow(links, DockerArchive.entryName(entry.path("Config").asText()));
         byte[] config = small.containsKey(configName) ? small.get(configName)
                 : stored.containsKey(configName) ? store.readSmall(stored.get(configName).digest()) : null;
         if (config == null) {
@@ -101,7 +102,7 @@ public final class ArchiveImport {
         store.readJson(configBlob.digest()).path("rootfs").path("diff_ids").forEach(n -> diffIds.add(n.asText()));
         List<Descriptor> layers = new ArrayList<>();
         for (JsonNode l : entry.path("Layers")) {
-            String name = follow(links, entryName(l.asText()));
+            String name = follow(links, DockerArchive.entryName(l.asText()));
             Descriptor d = stored.get(name);
             if (d == null && small.containsKey(name)) {
                 d = putLayer(store, new ByteArrayInputStream(small.get(name)));
@@ -141,7 +142,7 @@ public final class ArchiveImport {
         try (TarArchiveInputStream in = new TarArchiveInputStream(new BufferedInputStream(Files.newInputStream(tar), 1 << 16),
                 StandardCharsets.UTF_8.name())) {
             for (TarArchiveEntry e; (e = in.getNextEntry()) != null; ) {
-                String n = entryName(e.getName());
+                String n = DockerArchive.entryName(e.getName());
                 if (!e.isFile()) {
                     continue;
                 }
@@ -233,7 +234,7 @@ public final class ArchiveImport {
 
     private static String resolveSibling(String name, String target) {
         if (target.startsWith("/")) {
-            return entryName(target);
+            return DockerArchive.entryName(target);
         }
         int slash = name.lastIndexOf('/');
         List<String> parts = new ArrayList<>(slash < 0 ? List.of() : List.of(name.substring(0, slash).split("/")));
@@ -247,16 +248,5 @@ public final class ArchiveImport {
             }
         }
         return String.join("/", parts);
-    }
-
-    private static String entryName(String name) {
-        String n = name;
-        while (n.startsWith("./")) {
-            n = n.substring(2);
-        }
-        while (n.startsWith("/")) {
-            n = n.substring(1);
-        }
-        return n;
     }
 }
