@@ -50,7 +50,11 @@ final class CleanupCommand implements Callable<Integer> {
             int partial = 0;
             for (Path file : TempPaths.abandonedPartialFiles(CacheLocation.root())) {
                 try {
-                    Files.deleteIfExists(file);
+                    if (Files.isDirectory(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                        TempPaths.deleteTree(file);
+                    } else {
+                        Files.deleteIfExists(file);
+                    }
                     partial++;
                 } catch (IOException e) {
                     System.err.println("WARN: cannot remove " + file + ": " + e.getMessage());

@@ -12,6 +12,10 @@ import dev.kindbuild.node.ImageRecord;
 import dev.kindbuild.node.NodeImageBuild;
 import dev.kindbuild.node.NodeImageRequest;
 import dev.kindbuild.node.NodeImageResult;
+import dev.kindbuild.node.daemonless.BaseImageSource;
+import dev.kindbuild.node.daemonless.DaemonlessNodeBuild;
+import dev.kindbuild.image.registry.RegistryTrust;
+import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.progress.Progress;
 import java.net.URI;
 import java.nio.file.Path;
@@ -73,6 +77,20 @@ final class NodeImageCommand implements Callable<Integer> {
     @Option(names = "--no-cache", description = "Ignore cached downloads and images.")
     boolean noCache;
 
+    @Option(names = "--builder", paramLabel = "docker|oci", description = {"docker: a builder container committed as the image (needs an engine);",
+            "oci: assembled from kind-build's image store, no engine, reproducible.",
+            "Default: docker when an engine answers (and no --output), else oci."})
+    String builder;
+
+    @Option(names = "--output", paramLabel = "FILE", description = "Write the node image to FILE (--builder oci): a docker-archive `docker load` takes, or see --output-format.")
+    Path outputFile;
+
+    @Option(names = "--output-format", paramLabel = "docker|oci", description = "Format of --output: docker (docker-archive, default) or oci (OCI image layout tarball).")
+    String outputFormat;
+
+    @Option(names = "--ca-cert", paramLabel = "PEM", description = "Also trust this CA for registry TLS (--builder oci pulls and pushes).")
+    Path caCert;
+
     @Mixin
     RegistryOptions registry;
 
@@ -88,6 +106,29 @@ final class NodeImageCommand implements Callable<Integer> {
         }
     }
 
+    private DaemonlessNodeBuild.ArchiveFormat archiveFormat() {
+        if (outputFormat == null || outputFormat.equals("docker") || outputFormat.equals("docker-archive")) {
+            return DaemonlessNodeBuild.ArchiveFormat.DOCKER;
+        }
+        if (outputFormat.equals("oci") || outputFormat.equals("oci-archive")) {
+            return DaemonlessNodeBuild.ArchiveFormat.OCI;
+        }
+        throw new UserError("--output-format " + outputFormat + ": choose docker (docker-archive) or oci (OCI image layout tarball)");
+    }
+
+    /** Reproducible builds' convention: SOURCE_DATE_EPOCH (seconds) fixes the image time. */
+    private static Optional<java.time.Instant> sourceDateEpoch() {
+        String v = System.getenv("SOURCE_DATE_EPOCH");
+        if (v == null || v.isBlank()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(java.time.Instant.ofEpochSecond(Long.parseLong(v.strip())));
+        } catch (NumberFormatException e) {
+            throw new UserError("SOURCE_DATE_EPOCH=" + v + " is not a number of seconds since 1970");
+        }
+    }
+
     @Override
     public Integer call() {
         String given = sourceArg != null ? sourceArg : k8sVersion;
@@ -99,8 +140,10 @@ final class NodeImageCommand implements Callable<Integer> {
             KubeVersion.parse(k8sVersion, "--k8s-version");
         }
         NodeImageRequest.checkNames(Optional.ofNullable(image), extraImages, Optional.ofNullable(k8sSha256));
-        if (baseImage != null) {
+        if (baseImage != null && !BaseImageSource.isArchive(baseImage)) {
             ImageRef.check(baseImage, "--base-image");
+        } else if (baseImage != null) {
+            BaseImageSource.parse(Optional.of(baseImage)); // a missing archive fails here, before anything connects
         }
         Optional<String> forcedType = Optional.ofNullable(sourceArg == null ? "release" : type);
         KubernetesSource source = KubernetesSource.detect(given, forcedType, releaseUrl());
@@ -112,16 +155,52 @@ final class NodeImageCommand implements Callable<Integer> {
         }
         RegistryMirrors parsedMirrors = RegistryMirrors.parse(mirrors);
         RegistryAccess access = RegistryAccess.of(registry.insecureRegistries);
+        DaemonlessNodeBuild.ArchiveFormat format = archiveFormat();
+        if (outputFormat != null && outputFile == null) {
+            throw new UserError("--output-format needs --output FILE");
+        }
+        if (builder != null && !List.of("docker", "oci").contains(builder)) {
+            throw new UserError("--builder " + builder + ": choose docker or oci");
+        }
+        if ("docker".equals(builder) && (outputFile != null || caCert != null)) {
+            throw new UserError((outputFile != null ? "--output" : "--ca-cert") + " is for --builder oci; the docker builder tags the image in the engine");
+        }
+        RegistryTrust trust = caCert == null ? RegistryTrust.jvmDefault() : RegistryTrust.withCaCert(caCert);
         Progress progress = output.progress();
         long start = System.nanoTime();
-        try (DockerEngine engine = DockerEngine.connect()) {
-            String targetArch = arch.resolve(engine);
+        Optional<DockerEngine> engine = "docker".equals(builder) ? Optional.of(DockerEngine.connect()) : DockerEngine.tryConnect();
+        try {
+            boolean oci = "oci".equals(builder) || builder == null && (engine.isEmpty() || outputFile != null);
+            if (oci && builder == null) {
+                progress.notice(engine.isEmpty() ? "no Docker engine answers at " + DockerEngine.configuredHost() + ": building with --builder oci"
+                        : "--output given: building with --builder oci");
+            }
+            String targetArch = arch.arch != null ? arch.arch
+                    : engine.map(e -> e.facts().architecture()).orElse(DockerEngine.normalizeArch(System.getProperty("os.arch")));
             NodeImageRequest request = new NodeImageRequest(source, Optional.ofNullable(image), Optional.ofNullable(baseImage),
                     targetArch, parsedMirrors, access, extraImages, noCache, allowInsecureHttp, Optional.ofNullable(k8sSha256),
                     Optional.ofNullable(sourceArg != null ? k8sVersion : null), Optional.ofNullable(goRoot));
-            NodeImageResult result = new NodeImageBuild(engine, progress).run(request);
-            Optional<String> pushed = registry.pushIfAsked(engine, result.image(), progress);
             Map<String, Object> json = new LinkedHashMap<>();
+            NodeImageResult result;
+            Optional<String> pushed;
+            String where;
+            if (oci) {
+                DaemonlessNodeBuild.Options options = new DaemonlessNodeBuild.Options(engine, Optional.ofNullable(outputFile), format,
+                        registry.push, trust, sourceDateEpoch(), VersionCommand.version());
+                DaemonlessNodeBuild.Result r = new DaemonlessNodeBuild(ImageStore.defaultLocation(), progress).run(request, options);
+                result = r.node();
+                pushed = r.pushed().map(p -> p.pinned().toString());
+                json.put("builder", "oci");
+                json.put("manifestDigest", r.manifest());
+                json.put("reused", r.reused());
+                json.put("outputs", r.outputs());
+                where = r.outputs().size() > 1 ? r.outputs().get(1) : r.outputs().get(0);
+            } else {
+                result = new NodeImageBuild(engine.get(), progress).run(request);
+                pushed = registry.pushIfAsked(engine.get(), result.image(), progress);
+                json.put("builder", "docker");
+                where = "the Docker engine";
+            }
             json.put("image", result.image());
             json.put("imageId", result.imageId());
             json.put("kubernetesVersion", result.version());
@@ -140,11 +219,13 @@ final class NodeImageCommand implements Callable<Integer> {
             }
             json.put("images", images);
             json.put("stepSeconds", result.stepSeconds());
-            pushed.ifPresent(d -> json.put("pushedDigest", d));
+            pushed.ifPresent(d -> json.put("pushed", d));
             json.put("seconds", (System.nanoTime() - start) / 1e9);
             output.print(json, "Node image ready: " + result.image() + " (Kubernetes " + result.version() + ", "
-                    + result.images().size() + " images baked in)" + pushed.map(d -> ", pushed " + d).orElse(""));
+                    + result.images().size() + " images baked in) in " + where + pushed.map(d -> ", pushed " + d).orElse(""));
             return 0;
+        } finally {
+            engine.ifPresent(DockerEngine::close);
         }
     }
 }

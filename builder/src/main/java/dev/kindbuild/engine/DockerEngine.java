@@ -80,6 +80,20 @@ public final class DockerEngine implements AutoCloseable {
         return engine;
     }
 
+    /** The engine at DOCKER_HOST if one answers; empty (not an error) when none does. */
+    public static Optional<DockerEngine> tryConnect() {
+        try {
+            return Optional.of(connect());
+        } catch (UserError e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Where DOCKER_HOST (or the default) points, for messages. */
+    public static String configuredHost() {
+        return DefaultDockerClientConfig.createDefaultConfigBuilder().build().getDockerHost().toString();
+    }
+
     public String host() {
         return host;
     }

@@ -145,11 +145,27 @@ public final class ContentStoreLayout {
 
     private static void writeStub(Path stub, String name, byte[] config, String configDigest, byte[] manifest,
             String manifestDigest) throws IOException {
+        Path tmp = stub.resolveSibling("." + stub.getFileName() + ".partial");
+        try (OutputStream out = Files.newOutputStream(tmp)) {
+            writeStub(out, name, MediaTypes.OCI_MANIFEST, manifest, config);
+        }
+        Files.move(tmp, stub, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /**
+     * Writes the small archive for image {@code name} to {@code out}: oci-layout, an index.json naming the image, and
+     * its manifest (of {@code manifestMediaType}, OCI or Docker schema 2, kept byte for byte so containerd records
+     * the registry's digest) and config. Its layers are expected in {@link #CONTENT_BLOBS}.
+     */
+    public static void writeStub(OutputStream out, String name, String manifestMediaType, byte[] manifest, byte[] config)
+            throws IOException {
+        String manifestDigest = "sha256:" + Sha256.of(manifest);
+        String configDigest = "sha256:" + Sha256.of(config);
         Map<String, Object> annotations = new LinkedHashMap<>();
         annotations.put(CONTAINERD_NAME, name);
         annotations.put("org.opencontainers.image.ref.name", ImageRef.parse(name).tag());
         Map<String, Object> entry = new LinkedHashMap<>();
-        entry.put("mediaType", MediaTypes.OCI_MANIFEST);
+        entry.put("mediaType", manifestMediaType);
         entry.put("digest", manifestDigest);
         entry.put("size", manifest.length);
         entry.put("annotations", annotations);
@@ -157,15 +173,15 @@ public final class ContentStoreLayout {
         index.put("schemaVersion", 2);
         index.put("mediaType", MediaTypes.OCI_INDEX);
         index.put("manifests", List.of(entry));
-        Path tmp = stub.resolveSibling("." + stub.getFileName() + ".partial");
-        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(Files.newOutputStream(tmp), "UTF-8")) {
-            tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-            put(tar, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes(StandardCharsets.UTF_8));
-            put(tar, "index.json", JSON.writeValueAsBytes(index));
-            put(tar, "blobs/sha256/" + manifestDigest.substring(7), manifest);
+        TarArchiveOutputStream tar = new TarArchiveOutputStream(out, "UTF-8");
+        tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+        put(tar, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes(StandardCharsets.UTF_8));
+        put(tar, "index.json", JSON.writeValueAsBytes(index));
+        put(tar, "blobs/sha256/" + manifestDigest.substring(7), manifest);
+        if (!configDigest.equals(manifestDigest)) {
             put(tar, "blobs/sha256/" + configDigest.substring(7), config);
         }
-        Files.move(tmp, stub, StandardCopyOption.REPLACE_EXISTING);
+        tar.finish();
     }
 
     private static void put(TarArchiveOutputStream tar, String name, byte[] content) throws IOException {

@@ -188,6 +188,9 @@ public final class DockerArchive {
             tout.finish();
         } catch (IOException e) {
             deleteQuietly(tmp);
+            if (dev.kindbuild.lifecycle.DiskFull.is(e)) {
+                throw dev.kindbuild.lifecycle.DiskFull.error("writing image archive " + out.getFileName(), e, out.getParent());
+            }
             throw new UserError("cannot retag image archive " + in + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
             deleteQuietly(tmp);

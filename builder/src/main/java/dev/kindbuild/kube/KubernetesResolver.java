@@ -136,7 +136,7 @@ public final class KubernetesResolver {
 
     private KubernetesArtifacts fromDownload(java.net.URI url, String origin, Path workDir, Optional<String> requested) {
         Downloader.Result download = downloader().fetch(url, options.expectedSha256());
-        ReleaseTarball.Contents contents = extract(download.file(), workDir, Urls.redact(url));
+        ReleaseTarball.Contents contents = extract(download.file(), download.sha256(), workDir, Urls.redact(url), true);
         String version = versionOf(contents, Urls.redact(url));
         if (requested.isPresent() && !requested.get().equals(version)) {
             // e.g. --k8s-sha256 of another version's tarball, found in the cache: never an image named after the wrong version.
@@ -155,19 +155,34 @@ public final class KubernetesResolver {
                 throw new UserError("checksum mismatch for " + tarball + ": expected sha256 " + expected + ", got " + sha);
             }
         }
-        ReleaseTarball.Contents contents = extract(tarball, workDir, tarball.toString());
+        ReleaseTarball.Contents contents = extract(tarball, sha, workDir, tarball.toString(), false);
         String version = versionOf(contents, tarball.toString());
         return new KubernetesArtifacts(version, options.arch(), contents.binaries(), contents.imageTars(),
                 "tarball " + tarball + " (sha256 " + sha + ")", Optional.of(sha));
     }
 
-    private ReleaseTarball.Contents extract(Path tarball, Path workDir, String label) {
+    /**
+     * The binaries and images of a verified tarball: for a download ({@code cacheable}), from the cache of extracted
+     * releases when it has them (unless --no-cache), else extracted into it; a local tarball (the user's file, which
+     * kind-build does not copy) and --no-cache builds extract into {@code workDir}.
+     */
+    private ReleaseTarball.Contents extract(Path tarball, String sha256, Path workDir, String label, boolean cacheable) {
+        ExtractedReleases cache = new ExtractedReleases(options.cacheDir());
+        boolean cacheExtraction = cacheable && !options.noCache();
+        if (cacheExtraction) {
+            Optional<ReleaseTarball.Contents> cached = cache.find(sha256);
+            if (cached.isPresent()) {
+                progress.step("Extracting Kubernetes binaries and images (cached)", () -> null);
+                return cached.get();
+            }
+        }
         return progress.step("Extracting Kubernetes binaries and images", () -> {
             try {
-                return ReleaseTarball.extract(tarball, workDir.resolve("kubernetes"), label);
+                return !cacheExtraction ? ReleaseTarball.extract(tarball, workDir.resolve("kubernetes"), label)
+                        : cache.extract(sha256, dest -> ReleaseTarball.extract(tarball, dest, label));
             } catch (IOException e) {
                 if (dev.kindbuild.lifecycle.DiskFull.is(e)) {
-                    throw dev.kindbuild.lifecycle.DiskFull.error("extracting " + label, e, workDir);
+                    throw dev.kindbuild.lifecycle.DiskFull.error("extracting " + label, e, cacheExtraction ? options.cacheDir() : workDir);
                 }
                 throw new UserError("reading " + label + " failed: " + e.getMessage(), e);
             }

@@ -79,11 +79,13 @@ public final class ReleaseTarball {
                         Path out = binDir.resolve(base);
                         Files.copy(tar, out, StandardCopyOption.REPLACE_EXISTING);
                         makeExecutable(out);
+                        keepModTime(out, entry);
                         binaries.put(base, out);
                     } else if (base.endsWith(".tar") && IMAGE_NAMES.contains(base.substring(0, base.length() - 4))) {
                         requireRegular(entry, name, label);
                         Path out = imageDir.resolve(base);
                         Files.copy(tar, out, StandardCopyOption.REPLACE_EXISTING);
+                        keepModTime(out, entry);
                         images.put(base.substring(0, base.length() - 4), out);
                     }
                 }
@@ -115,6 +117,14 @@ public final class ReleaseTarball {
             version = Optional.of(parseDockerTag(dockerTag, label + ": " + DOCKER_TAG_ENTRY));
         }
         return new Contents(orderedBinaries, orderedImages, version);
+    }
+
+    /**
+     * The release's own time on the extracted file, as tar keeps it: a daemonless build takes its image time from it,
+     * so extracting the same tarball again gives the same image.
+     */
+    private static void keepModTime(Path out, TarArchiveEntry entry) throws IOException {
+        Files.setLastModifiedTime(out, java.nio.file.attribute.FileTime.from(entry.getModTime().toInstant()));
     }
 
     /** A docker tag records {@code +} as {@code _} ({@code v1.32.0-alpha.1.5_abc} → {@code v1.32.0-alpha.1.5+abc}). */

@@ -166,19 +166,21 @@ public final class TempPaths {
 
     /**
      * Half-written cache files ({@code .partial-<pid>-…}, {@code .tmp-<pid>-…}) in the cache's download, image and
-     * index directories whose writing process no longer runs.
+     * index directories whose writing process no longer runs, and half-extracted releases ({@code releases/.partial-…}
+     * directories; remove those with {@link #deleteTree}).
      */
     public static List<Path> abandonedPartialFiles(Path cacheRoot) {
         List<Path> out = new ArrayList<>();
         for (Path dir : List.of(cacheRoot.resolve("downloads").resolve("sha256"), cacheRoot.resolve("images"),
-                cacheRoot.resolve("index"), cacheRoot.resolve("store"), cacheRoot.resolve("store").resolve("blobs").resolve("sha256"))) {
+                cacheRoot.resolve("index"), cacheRoot.resolve("store"), cacheRoot.resolve("store").resolve("blobs").resolve("sha256"), cacheRoot.resolve("releases"))) {
             if (!Files.isDirectory(dir)) {
                 continue;
             }
             try (Stream<Path> s = Files.list(dir)) {
                 for (Path p : s.toList()) {
                     Matcher m = PARTIAL.matcher(p.getFileName().toString());
-                    if (m.matches() && Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                    boolean extraction = dir.endsWith("releases") && Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                    if (m.matches() && (extraction || Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS))
                             && !alive(Long.parseLong(m.group(1)), 0)) {
                         out.add(p);
                     }

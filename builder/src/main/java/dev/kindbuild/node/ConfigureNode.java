@@ -13,18 +13,19 @@ import java.util.Map;
  * pause image, the cgroupfs driver before v1.24 — plus the image-loading runtime (node-image/files) and kind's
  * addon manifests under /kind/manifests.
  */
-final class ConfigureNode {
-    static final String CONTAINERD_CONFIG = "/etc/containerd/config.toml";
+public final class ConfigureNode {
+    public static final String CONTAINERD_CONFIG = "/etc/containerd/config.toml";
+
+    /** What `systemctl enable` of the loader unit creates (its WantedBy=multi-user.target). */
+    public static final String LOADER_UNIT_LINK = "/etc/systemd/system/multi-user.target.wants/" + NodeLayout.LOADER_UNIT;
+    public static final String LOADER_UNIT_FILE = "/etc/systemd/system/" + NodeLayout.LOADER_UNIT;
 
     private ConfigureNode() {}
 
     static void run(DockerEngine engine, BuilderContainer.Builder builder, KubeVersion version, String pauseImage,
             AddonManifests manifests, RecipeTree nodeFiles) {
         String toml = engine.execOk(builder.id(), List.of("cat", CONTAINERD_CONFIG));
-        toml = ContainerdConfig.withSandboxImage(toml, pauseImage);
-        if (version.isBefore(KubeVersion.parse("v1.24.0", "cgroup driver cut-over"))) {
-            toml = ContainerdConfig.withCgroupfsDriver(toml);
-        }
+        toml = ContainerdConfig.forNode(toml, version, pauseImage);
         List<ContainerFile> files = new ArrayList<>();
         files.add(ContainerFile.ofText(CONTAINERD_CONFIG, 0644, toml));
         for (RecipeTree.RecipeFile f : nodeFiles.files()) {

@@ -17,10 +17,10 @@ import java.util.Optional;
  * Step: the base image the node is built on — the one named by --base-image (present or pullable), or else the
  * bundled base recipe, reused when already built (so node-image works on a machine that has nothing yet).
  */
-final class EnsureBaseImage {
+public final class EnsureBaseImage {
     private EnsureBaseImage() {}
 
-    static String run(DockerEngine engine, Optional<String> named, String arch, Progress progress) {
+    public static String run(DockerEngine engine, Optional<String> named, String arch, Progress progress) {
         if (named.isPresent()) {
             String ref = named.get();
             if (engine.inspectImage(ref).isPresent()) {
@@ -81,6 +81,6 @@ final class EnsureBaseImage {
         }
     }
 
-    static final List<String> REQUIRED_FILES = List.of("/sbin/init", "/usr/local/bin/entrypoint", "/usr/bin/containerd",
+    public static final List<String> REQUIRED_FILES = List.of("/sbin/init", "/usr/local/bin/entrypoint", "/usr/bin/containerd",
             ConfigureNode.CONTAINERD_CONFIG);
 }

@@ -9,8 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Step: kubeadm, kubelet and kubectl into /usr/bin (0755, root), and the version into /kind/version. */
-final class InstallKubernetes {
-    static final List<String> BINARIES = List.of("kubeadm", "kubelet", "kubectl");
+public final class InstallKubernetes {
+    public static final List<String> BINARIES = List.of("kubeadm", "kubelet", "kubectl");
 
     private InstallKubernetes() {}
 

@@ -1,5 +1,6 @@
 package dev.kindbuild.node;
 
+import dev.kindbuild.UserError;
 import dev.kindbuild.lifecycle.TempPaths;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.image.ImagePuller;
@@ -34,6 +35,10 @@ public final class NodeImageBuild {
     }
 
     public NodeImageResult run(NodeImageRequest request) {
+        request.baseImage().filter(dev.kindbuild.node.daemonless.BaseImageSource::isArchive).ifPresent(a -> {
+            throw new UserError("--base-image " + a + ": the docker builder takes base images from the engine; "
+                    + "build with --builder oci to use an archive, or `docker load` it first");
+        });
         Map<String, Double> seconds = new LinkedHashMap<>();
         Progress timed = event -> {
             if (event instanceof BuildEvent.StepSucceeded s) {

@@ -45,7 +45,8 @@ public record NodeImageRequest(
         k8sVersion = k8sVersion == null ? Optional.empty() : k8sVersion;
         goRoot = goRoot == null ? Optional.empty() : goRoot;
         checkNames(image, extraImages, k8sSha256);
-        baseImage.ifPresent(ref -> ImageRef.check(ref, "--base-image"));
+        baseImage.filter(ref -> !dev.kindbuild.node.daemonless.BaseImageSource.isArchive(ref))
+                .ifPresent(ref -> ImageRef.check(ref, "--base-image"));
     }
 
     /** A request whose source records its own version and needs no Go. */

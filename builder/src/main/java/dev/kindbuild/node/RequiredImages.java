@@ -12,12 +12,12 @@ import java.util.Set;
  * Step: the images a cluster of this version needs — kubeadm's own list (asked of the kubeadm just installed, so it
  * is exactly what `kubeadm init` will want), the addon manifests' images and the user's extras.
  */
-final class RequiredImages {
+public final class RequiredImages {
     private RequiredImages() {}
 
     /** What kubeadm lists, the pause image among them. */
-    record Required(List<String> kubeadm, List<String> addons, List<String> extras) {
-        List<String> all() {
+    public record Required(List<String> kubeadm, List<String> addons, List<String> extras) {
+        public List<String> all() {
             Set<String> all = new LinkedHashSet<>(kubeadm);
             all.addAll(addons);
             all.addAll(extras);
@@ -25,7 +25,7 @@ final class RequiredImages {
         }
 
         /** The sandbox image kubeadm expects (the pause image it lists). */
-        String pauseImage() {
+        public String pauseImage() {
             return kubeadm.stream().filter(i -> i.contains("/pause:")).findFirst()
                     .orElseThrow(() -> new UserError("kubeadm config images list named no pause image: " + kubeadm));
         }
@@ -44,7 +44,7 @@ final class RequiredImages {
      * The same list without a builder container: the release's own kubeadm run on this host when it can run here
      * (same architecture), else kind-build's table ({@link KubeadmImageTable}). {@code how} receives which it was.
      */
-    static Required listOnHost(java.nio.file.Path kubeadm, String arch, dev.kindbuild.kube.KubeVersion version,
+    public static Required listOnHost(java.nio.file.Path kubeadm, String arch, dev.kindbuild.kube.KubeVersion version,
             AddonManifests manifests, List<String> extras, java.util.function.Consumer<String> how) {
         String hostArch = dev.kindbuild.engine.DockerEngine.normalizeArch(System.getProperty("os.arch"));
         if (arch.equals(hostArch)) {

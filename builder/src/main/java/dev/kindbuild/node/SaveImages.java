@@ -18,7 +18,7 @@ import java.util.Set;
  * loader imports; plus the list of what is inside in /kind/images.json, which the verify command reads back. So a
  * node's boot only writes metadata, and the image holds each layer's bytes once. Streamed from disk throughout.
  */
-final class SaveImages {
+public final class SaveImages {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private SaveImages() {}
@@ -59,7 +59,7 @@ final class SaveImages {
     }
 
     /** A compact form for an image label: name@digest (or name=config digest for release images), comma-separated. */
-    static String labelValue(List<ImageRecord> records) {
+    public static String labelValue(List<ImageRecord> records) {
         List<String> parts = new ArrayList<>();
         for (ImageRecord r : records) {
             parts.add(r.digest().isEmpty() ? r.name() + "=" + r.configDigest() : r.name() + "@" + r.digest());

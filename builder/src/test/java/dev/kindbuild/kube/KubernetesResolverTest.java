@@ -74,7 +74,10 @@ class KubernetesResolverTest {
         assertEquals(Optional.of(release.sha256()), a.tarballSha256());
         assertTrue(a.origin().contains("release " + V + " from " + server.baseUri()), a.origin());
         assertTrue(Files.isExecutable(a.binary("kubeadm")));
-        assertTrue(a.binary("kubeadm").startsWith(tmp.resolve("work1")));
+        // extracted once into the cache, whole, with the release's own file times (a daemonless build's image time)
+        assertTrue(a.binary("kubeadm").startsWith(cache.resolve("releases").resolve(release.sha256())), a.binary("kubeadm").toString());
+        assertTrue(Files.getLastModifiedTime(a.binary("kubeadm")).toMillis() < System.currentTimeMillis() - 60_000,
+                "kubeadm has the tarball's mtime, not the extraction's");
         assertEquals(List.of(release.sha256()), cacheEntries());
         assertEquals(1, server.requests(TARBALL_PATH));
         assertEquals(1, server.requests(TARBALL_PATH + ".sha256"));
@@ -88,9 +91,13 @@ class KubernetesResolverTest {
         assertEquals(2, server.requests(TARBALL_PATH + ".sha256"));
         assertFalse(events.stream().anyMatch(e -> e instanceof BuildEvent.Bytes), "no bytes transferred");
         assertEquals("cached", succeeded("Downloading kubernetes-server-linux-amd64.tar.gz").note());
+        assertTrue(events.stream().anyMatch(e -> e instanceof BuildEvent.StepSucceeded s
+                && s.step().equals("Extracting Kubernetes binaries and images (cached)")), "not extracted again");
+        assertEquals(a.binaries(), again.binaries());
 
         // noCache bypasses the read
-        resolver(options().withNoCache(true)).resolve(release(), tmp.resolve("work3"));
+        KubernetesArtifacts uncached = resolver(options().withNoCache(true)).resolve(release(), tmp.resolve("work3"));
+        assertTrue(uncached.binary("kubeadm").startsWith(tmp.resolve("work3")));
         assertEquals(2, server.requests(TARBALL_PATH));
         assertEquals(List.of(release.sha256()), cacheEntries());
     }

@@ -86,10 +86,32 @@ class NodeImageCliTest {
     /** The control: with valid arguments the same setup does reach for the engine, so the tests above prove something. */
     @Test
     void validArgumentsGetAsFarAsTheEngine() {
-        CliRun r = run("node-image", "v1.31.2", "--arch", "amd64", "--registry-mirror", "registry.k8s.io=127.0.0.1:5000");
+        CliRun r = run("node-image", "v1.31.2", "--builder", "docker", "--arch", "amd64", "--registry-mirror", "registry.k8s.io=127.0.0.1:5000");
         assertEquals(1, r.exit(), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
         assertTrue(r.err().startsWith("ERROR: cannot reach a Docker engine at " + NO_ENGINE), r.err());
+    }
+
+    /** With no engine the daemonless builder is chosen, says so, and refuses at once when the image would go nowhere. */
+    @Test
+    void withoutAnEngineTheDaemonlessBuilderIsChosenAndNeedsAnOutput() {
+        CliRun r = run("node-image", "v1.31.2", "--arch", "amd64");
+        assertEquals(1, r.exit(), r.err());
+        List<String> lines = r.err().strip().lines().toList();
+        assertEquals(2, lines.size(), r.err());
+        assertTrue(lines.get(0).contains("no Docker engine answers at " + NO_ENGINE + ": building with --builder oci"), r.err());
+        assertTrue(lines.get(1).startsWith("ERROR: no Docker engine to load the node image into: give --output FILE"), r.err());
+    }
+
+    @Test
+    void daemonlessOnlyOptionsAreRefusedWithTheDockerBuilder() {
+        assertEquals("ERROR: --output is for --builder oci; the docker builder tags the image in the engine",
+                oneErrorLine(run("node-image", "v1.31.2", "--builder", "docker", "--output", "/tmp/x.tar")));
+        assertEquals("ERROR: --output-format pdf: choose docker (docker-archive) or oci (OCI image layout tarball)",
+                oneErrorLine(run("node-image", "v1.31.2", "--output", "/tmp/x.tar", "--output-format", "pdf")));
+        assertEquals("ERROR: --builder kaniko: choose docker or oci", oneErrorLine(run("node-image", "v1.31.2", "--builder", "kaniko")));
+        String missing = oneErrorLine(run("node-image", "v1.31.2", "--base-image", "docker-archive:/nonexistent/base.tar", "--output", "/tmp/x.tar"));
+        assertTrue(missing.startsWith("ERROR: --base-image docker-archive:/nonexistent/base.tar: no such file"), missing);
     }
 
     /** Names that cannot work fail when the request is made, not after the build did its work. */

@@ -14,12 +14,12 @@ import java.util.List;
  * written from the same inputs then has the same digest, whatever order the code or the base image put keys in.
  * Array order is kept (it means something: env, layers, history).
  */
-final class CanonicalJson {
+public final class CanonicalJson {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private CanonicalJson() {}
 
-    static byte[] bytes(JsonNode value) {
+    public static byte[] bytes(JsonNode value) {
         try {
             return JSON.writeValueAsBytes(sorted(value));
         } catch (JsonProcessingException e) {

@@ -17,4 +17,9 @@ public record Layer(Descriptor blob, String diffId) {
             throw new IllegalArgumentException("not a sha256 diffID: " + diffId);
         }
     }
+
+    /** One line for progress: short digest and size. */
+    public String describe() {
+        return blob.digest().substring(0, 19) + ", " + String.format(java.util.Locale.ROOT, "%.1f MB", blob.size() / 1e6);
+    }
 }

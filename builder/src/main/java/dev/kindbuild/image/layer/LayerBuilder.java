@@ -154,15 +154,16 @@ public final class LayerBuilder {
         MessageDigest diff = Sha256.newDigest();
         boolean gzipped = compression == Compression.GZIP;
         Descriptor blob = store.write(gzipped ? MediaTypes.OCI_LAYER_GZIP : MediaTypes.OCI_LAYER, out -> {
-            java.io.OutputStream body = gzipped ? new ParallelGzipOutputStream(out, GZIP_LEVEL) : out;
-            try (TarArchiveOutputStream tar = newTar(new BufferedOutputStream(new DigestOutputStream(body, diff), 1 << 16))) {
+            // Uncompressed, the blob is the tar: its digest is the diffID, and hashing the bytes twice is waste.
+            java.io.OutputStream body = gzipped ? new DigestOutputStream(new ParallelGzipOutputStream(out, GZIP_LEVEL), diff) : out;
+            try (TarArchiveOutputStream tar = newTar(new BufferedOutputStream(body, 1 << 16))) {
                 for (LayerEntry e : sorted) {
                     writeEntry(tar, e, time);
                 }
                 tar.finish();
             }
         });
-        return new Layer(blob, "sha256:" + Sha256.hex(diff));
+        return new Layer(blob, gzipped ? "sha256:" + Sha256.hex(diff) : blob.digest());
     }
 
     static TarArchiveOutputStream newTar(java.io.OutputStream out) {

@@ -113,7 +113,7 @@ public final class ImageStore {
     public Descriptor write(String mediaType, BlobWriter writer) {
         Path tmp = null;
         try {
-            tmp = Files.createTempFile(root.resolve("blobs/sha256"), ".partial-", "");
+            tmp = Files.createTempFile(root.resolve("blobs/sha256"), PARTIAL_PREFIX, "");
             MessageDigest digest = Sha256.newDigest();
             CountingOutputStream counted;
             try (OutputStream out = new java.io.BufferedOutputStream(new DigestOutputStream(Files.newOutputStream(tmp), digest), 1 << 16)) {
@@ -263,6 +263,16 @@ public final class ImageStore {
     }
 
     private void updateIndex(java.util.function.Consumer<ObjectNode> change) {
+        // The file lock keeps other processes out; it cannot be taken twice in one JVM (OverlappingFileLockException),
+        // so this process's threads (parallel pulls) take turns first.
+        synchronized (INDEX_UPDATES) {
+            updateIndexLocked(change);
+        }
+    }
+
+    private static final Object INDEX_UPDATES = new Object();
+
+    private void updateIndexLocked(java.util.function.Consumer<ObjectNode> change) {
         Path lockFile = root.resolve(".index.lock");
         try (FileChannel lock = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                 FileLock held = lock.lock()) {

@@ -1,0 +1,295 @@
+package dev.kindbuild.node.daemonless;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kindbuild.UserError;
+import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.engine.ImageInfo;
+import dev.kindbuild.image.ImageRef;
+import dev.kindbuild.image.archive.DockerArchiveOutput;
+import dev.kindbuild.image.archive.EngineImages;
+import dev.kindbuild.image.archive.OciArchiveOutput;
+import dev.kindbuild.image.layer.ImageAssembly;
+import dev.kindbuild.image.layer.ImageContents;
+import dev.kindbuild.image.layer.Layer;
+import dev.kindbuild.image.registry.PushResult;
+import dev.kindbuild.image.registry.RegistryClients;
+import dev.kindbuild.image.registry.RegistryPull;
+import dev.kindbuild.image.registry.RegistryPush;
+import dev.kindbuild.image.registry.RegistryTrust;
+import dev.kindbuild.image.store.Descriptor;
+import dev.kindbuild.image.store.ImageStore;
+import dev.kindbuild.image.store.StoredImage;
+import dev.kindbuild.kube.KubernetesArtifacts;
+import dev.kindbuild.kube.KubernetesResolver;
+import dev.kindbuild.kube.Sha256;
+import dev.kindbuild.lifecycle.CleanupStack;
+import dev.kindbuild.lifecycle.TempPaths;
+import dev.kindbuild.node.AddonManifests;
+import dev.kindbuild.node.ImageRecord;
+import dev.kindbuild.node.NodeImageConfig;
+import dev.kindbuild.node.NodeImageRequest;
+import dev.kindbuild.node.NodeImageResult;
+import dev.kindbuild.node.RequiredImages;
+import dev.kindbuild.node.SaveImages;
+import dev.kindbuild.progress.BuildEvent;
+import dev.kindbuild.progress.Progress;
+import dev.kindbuild.recipe.RecipeTree;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * `kind-build node-image --builder oci`: the node image assembled from the image store, with no container engine,
+ * no privileges and nothing run at build time. The base image's layers are kept byte for byte and three layers go on
+ * top — Kubernetes, configuration, images — written reproducibly: the same inputs ({@link NodeInputs}) give the same
+ * digest, and a build whose inputs the store has seen before only writes its outputs.
+ */
+public final class DaemonlessNodeBuild {
+    /** Bumped whenever the layers this builder writes change for the same inputs. */
+    static final String LAYOUT_REVISION = "1";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Where the result goes; the store always keeps it under its tag. */
+    public enum ArchiveFormat { DOCKER, OCI }
+
+    /**
+     * How to build and deliver.
+     *
+     * @param engine          a Docker engine, when one answers: the base may come from it, the result is loaded into it
+     *                        unless {@code output} is given
+     * @param output          write the image to this file
+     * @param format          the file's format
+     * @param push            push the image to the registry its tag names
+     * @param trust           TLS trust for registries ({@code --ca-cert})
+     * @param sourceDateEpoch the image time; empty: the release's (the binaries' mtimes)
+     * @param kindBuildVersion recorded in the inputs
+     */
+    public record Options(Optional<DockerEngine> engine, Optional<Path> output, ArchiveFormat format, boolean push,
+            RegistryTrust trust, Optional<Instant> sourceDateEpoch, String kindBuildVersion) {}
+
+    /**
+     * What the build produced.
+     *
+     * @param node     the summary both builders give (its image ID is the config digest)
+     * @param manifest the image's manifest digest: the same for the same inputs
+     * @param reused   true when the store already had the image for these inputs
+     * @param pushed   where it was pushed, pinned by digest
+     * @param outputs  where it was delivered, one line each
+     */
+    public record Result(NodeImageResult node, String manifest, boolean reused, Optional<PushResult> pushed, List<String> outputs) {}
+
+    private final ImageStore store;
+    private final Progress progress;
+
+    public DaemonlessNodeBuild(ImageStore store, Progress progress) {
+        this.store = store;
+        this.progress = progress;
+    }
+
+    public Result run(NodeImageRequest request, Options options) {
+        Map<String, Double> seconds = new LinkedHashMap<>();
+        Progress timed = event -> {
+            if (event instanceof BuildEvent.StepSucceeded s) {
+                seconds.put(s.step(), s.took().toMillis() / 1000.0);
+            }
+            progress.emit(event);
+        };
+        checkOutputs(request, options);
+        BaseImageSource baseSource = BaseImageSource.parse(request.baseImage());
+        RegistryClients clients = new RegistryClients(request.access(), options.trust(), timed);
+        try (CleanupStack cleanup = new CleanupStack()) {
+            Path work = TempPaths.createDirectory("kind-build-node-", cleanup);
+            KubernetesResolver resolver = new KubernetesResolver(resolverOptions(request), timed, cleanup);
+            KubernetesArtifacts k8s = timed.step("Preparing Kubernetes", () -> resolver.resolve(request.source(), work.resolve("k8s")),
+                    a -> a.version() + " from " + a.origin());
+            String tag = request.image().orElse("kindest/node:" + k8s.kubeVersion().toString().replace('+', '_'));
+
+            ObtainBaseImage.Base base = timed.step("Reading base image", () -> ObtainBaseImage.run(baseSource, store, options.engine(),
+                    new RegistryPull(clients, request.mirrors(), store, timed), request.arch(), timed),
+                    b -> b.name() + (b.name().equals(b.image().manifest().digest()) ? "" : " " + b.image().manifest().digest().substring(0, 19)));
+            AddonManifests manifests = AddonManifests.bundled();
+            RequiredImages.Required required = timed.step("Listing required images", () -> RequiredImages.listOnHost(
+                    k8s.binary("kubeadm"), request.arch(), k8s.kubeVersion(), manifests, request.extraImages(), timed::notice),
+                    r -> r.all().size() + " images");
+            List<String> releaseNames = ImagesInStore.releaseNames(k8s);
+            List<ImagesInStore.NodeImage> pulled = timed.step("Pulling images", () -> ImagesInStore.pull(required.all(), releaseNames,
+                    quiet -> new RegistryPull(clients, request.mirrors(), store, quiet), request.arch(), timed), p -> p.size() + " images");
+
+            RecipeTree nodeFiles = RecipeTree.load("node-image").subtree("files/");
+            NodeInputs inputs = inputs(options, request.arch(), k8s, base, pulled, nodeFiles, manifests);
+            Optional<Built> cached = cached(inputs);
+            Built built;
+            if (cached.isPresent()) {
+                built = cached.get();
+                timed.notice("inputs unchanged: the store has this node image already (" + built.image().manifest().digest().substring(0, 19) + ")");
+            } else {
+                List<ImagesInStore.NodeImage> images = new ArrayList<>(timed.step("Reading the release's images",
+                        () -> ImagesInStore.fromRelease(k8s, store), r -> r.size() + " images"));
+                images.addAll(pulled);
+                ImageContents baseFiles = timed.step("Reading base image files", () -> {
+                    ImageContents c = ImageContents.of(store, base.image());
+                    ConfigurationLayer.checkBase(c, base.name());
+                    return c;
+                });
+                Instant time = inputs.created();
+                Layer kubernetes = timed.step("Writing layer: Kubernetes " + k8s.version(), () -> KubernetesLayer.write(k8s, store, time), Layer::describe);
+                Layer configuration = timed.step("Writing layer: configuration", () -> ConfigurationLayer.write(baseFiles, k8s.kubeVersion(),
+                        required.pauseImage(), manifests, nodeFiles, store, time), Layer::describe);
+                ImagesLayer.Written images1 = timed.step("Writing layer: " + images.size() + " images", () -> ImagesLayer.write(images, store, time),
+                        w -> w.layer().describe());
+                StoredImage image = timed.step("Assembling " + tag, () -> assemble(base, k8s, kubernetes, configuration, images1, inputs),
+                        i -> i.manifest().digest().substring(0, 19));
+                built = keep(inputs, image, images1.records());
+            }
+            store.tag(tag, built.image().manifest());
+            List<String> outputs = new ArrayList<>();
+            outputs.add("kind-build's image store (" + store.root() + ") as " + tag);
+            Optional<PushResult> pushed = deliver(built.image(), tag, base, options, clients, outputs, timed);
+            NodeImageResult node = new NodeImageResult(tag, built.image().config().digest(), k8s.version(), base.name(), built.records(), seconds);
+            return new Result(node, built.image().manifest().digest(), cached.isPresent(), pushed, outputs);
+        }
+    }
+
+    /** A node image in the store and the records of its /kind/images.json. */
+    private record Built(StoredImage image, List<ImageRecord> records) {}
+
+    /** Refused before any work: nowhere to put the result, or an archive format without a file. */
+    private static void checkOutputs(NodeImageRequest request, Options options) {
+        if (options.output().isEmpty() && !options.push() && options.engine().isEmpty()) {
+            throw new UserError("no Docker engine to load the node image into: give --output FILE (a docker-archive, or an OCI "
+                    + "archive with --output-format oci) or --push");
+        }
+    }
+
+    private NodeInputs inputs(Options options, String arch, KubernetesArtifacts k8s, ObtainBaseImage.Base base,
+            List<ImagesInStore.NodeImage> pulled, RecipeTree nodeFiles, AddonManifests manifests) {
+        Map<String, String> images = new LinkedHashMap<>();
+        pulled.forEach(p -> images.put(p.name(), p.image().manifest().digest()));
+        String release = k8s.tarballSha256().map(s -> "sha256:" + s).orElseGet(() -> releaseDigest(k8s));
+        Instant created = options.sourceDateEpoch().orElseGet(() -> releaseTime(k8s));
+        return new NodeInputs(options.kindBuildVersion() + "/layout-" + LAYOUT_REVISION, arch, k8s.version(), release,
+                base.image().manifest().digest(), images, "sha256:" + nodeFiles.sha256(List.of(manifests.tree().sha256(List.of()))), created);
+    }
+
+    /** Without a tarball (a directory, a source tree): the binaries' and image archives' contents stand for it. */
+    private static String releaseDigest(KubernetesArtifacts k8s) {
+        StringBuilder all = new StringBuilder();
+        try {
+            for (Map.Entry<String, Path> b : k8s.binaries().entrySet()) {
+                all.append(b.getKey()).append('=').append(Sha256.of(b.getValue())).append('\n');
+            }
+            for (Path t : k8s.imageTars()) {
+                all.append(t.getFileName()).append('=').append(Sha256.of(t)).append('\n');
+            }
+        } catch (IOException e) {
+            throw new UserError("cannot read the Kubernetes binaries: " + e.getMessage(), e);
+        }
+        return "sha256:" + Sha256.of(all.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /** The release's own time: the newest of its binaries (a release tarball's entry times, kept at extraction). */
+    private static Instant releaseTime(KubernetesArtifacts k8s) {
+        Instant newest = Instant.EPOCH;
+        try {
+            for (Path b : k8s.binaries().values()) {
+                Instant t = Files.getLastModifiedTime(b).toInstant();
+                newest = t.isAfter(newest) ? t : newest;
+            }
+        } catch (IOException e) {
+            throw new UserError("cannot read the Kubernetes binaries: " + e.getMessage(), e);
+        }
+        return newest.truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    }
+
+    private StoredImage assemble(ObtainBaseImage.Base base, KubernetesArtifacts k8s, Layer kubernetes, Layer configuration,
+            ImagesLayer.Written images, NodeInputs inputs) {
+        ImageAssembly a = ImageAssembly.on(base.image())
+                .layer(kubernetes, "kind-build: Kubernetes " + k8s.version() + " (kubeadm, kubelet, kubectl, /kind/version)")
+                .layer(configuration, "kind-build: containerd config, image loader, manifests")
+                .layer(images.layer(), "kind-build: " + images.records().size() + " images in /kind/images and containerd's content store")
+                .entrypoint(NodeImageConfig.ENTRYPOINT)
+                .cmd(List.of())
+                .created(inputs.created());
+        NodeImageConfig.CLEARED_ENV.forEach(v -> a.env(v, ""));
+        NodeImageConfig.labels(k8s.version(), base.name(), SaveImages.labelValue(images.records())).forEach(a::label);
+        a.label(NodeInputs.LABEL, inputs.json());
+        return a.write(store);
+    }
+
+    /** Names the image by its inputs, with its records beside it, so the next build of the same inputs finds both. */
+    private Built keep(NodeInputs inputs, StoredImage image, List<ImageRecord> records) {
+        Descriptor recordsBlob;
+        try {
+            recordsBlob = store.put(JSON.writeValueAsBytes(records), "application/vnd.kind-build.image-records+json");
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        store.tag(inputs.storeName() + "/records", recordsBlob);
+        store.tag(inputs.storeName(), image.manifest());
+        return new Built(image, records);
+    }
+
+    private Optional<Built> cached(NodeInputs inputs) {
+        Optional<Descriptor> manifest = store.resolve(inputs.storeName()).filter(d -> store.has(d.digest()));
+        Optional<Descriptor> records = store.resolve(inputs.storeName() + "/records").filter(d -> store.has(d.digest()));
+        if (manifest.isEmpty() || records.isEmpty()) {
+            return Optional.empty();
+        }
+        StoredImage image = store.image(manifest.get());
+        if (!store.has(image.config().digest()) || !image.layers().stream().allMatch(l -> store.has(l.digest()))) {
+            return Optional.empty(); // part of it was pruned: built again
+        }
+        try {
+            return Optional.of(new Built(image, JSON.readValue(store.readSmall(records.get().digest()), new TypeReference<List<ImageRecord>>() {})));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private Optional<PushResult> deliver(StoredImage image, String tag, ObtainBaseImage.Base base, Options options, RegistryClients clients,
+            List<String> outputs, Progress timed) {
+        if (options.output().isPresent()) {
+            Path file = options.output().get();
+            if (options.format() == ArchiveFormat.OCI) {
+                timed.run("Writing OCI archive " + file, () -> OciArchiveOutput.write(store, image, tag, file));
+                outputs.add("OCI archive " + file);
+            } else {
+                timed.run("Writing docker-archive " + file, () -> DockerArchiveOutput.write(store, image, List.of(tag), file));
+                outputs.add("docker-archive " + file);
+            }
+        } else if (options.engine().isPresent()) {
+            DockerEngine engine = options.engine().get();
+            boolean present = engine.inspectImage(tag).map(ImageInfo::id).filter(image.config().digest()::equals).isPresent();
+            if (present) {
+                timed.notice("the engine has " + tag + " at this image already");
+            } else {
+                timed.run("Loading " + tag + " into the engine", () -> EngineImages.load(engine, store, image, List.of(tag)));
+            }
+            outputs.add("the Docker engine as " + tag);
+        }
+        if (!options.push()) {
+            return Optional.empty();
+        }
+        ImageRef target = ImageRef.parse(tag);
+        Optional<String> mountFrom = base.repository().filter(r -> r.registry().equals(target.registry())).map(ImageRef::repository);
+        PushResult pushed = new RegistryPush(clients, store, timed).push(image, target, mountFrom);
+        outputs.add("registry " + pushed.pinned());
+        return Optional.of(pushed);
+    }
+
+    private static KubernetesResolver.Options resolverOptions(NodeImageRequest request) {
+        return KubernetesResolver.Options.defaults(request.arch())
+                .withNoCache(request.noCache())
+                .withAllowInsecureHttp(request.allowInsecureHttp())
+                .withExpectedSha256(request.k8sSha256())
+                .withFallbackVersion(request.k8sVersion())
+                .withGoRoot(request.goRoot());
+    }
+}

@@ -1,0 +1,116 @@
+package dev.kindbuild.node.daemonless;
+
+import dev.kindbuild.UserError;
+import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.engine.ImageInfo;
+import dev.kindbuild.engine.Labels;
+import dev.kindbuild.image.archive.ArchiveImport;
+import dev.kindbuild.image.archive.EngineImages;
+import dev.kindbuild.image.registry.Platform;
+import dev.kindbuild.image.registry.PullResult;
+import dev.kindbuild.image.registry.RegistryPull;
+import dev.kindbuild.image.store.ImageStore;
+import dev.kindbuild.image.store.StoredImage;
+import dev.kindbuild.kube.Sha256;
+import dev.kindbuild.node.EnsureBaseImage;
+import dev.kindbuild.node.NodeLayout;
+import dev.kindbuild.progress.Progress;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Step: the base image in the store. An archive or an engine image is read into the store once: a later build finds
+ * it by the archive's path, size and mtime, or by the engine's image ID, without reading it again. A registry image
+ * is pulled byte for byte, so its layers are pushed back unchanged. The image must be linux/{@code arch} and must
+ * not be a node image.
+ */
+final class ObtainBaseImage {
+    private ObtainBaseImage() {}
+
+    /**
+     * The base in the store.
+     *
+     * @param image     the image
+     * @param name      what the node image's base label says: the reference, or the manifest digest for an archive
+     * @param repository the repository it was pulled from (a push to the same registry mounts its layers), if pulled
+     */
+    record Base(StoredImage image, String name, Optional<dev.kindbuild.image.ImageRef> repository) {}
+
+    static Base run(BaseImageSource source, ImageStore store, Optional<DockerEngine> engine, RegistryPull pull, String arch,
+            Progress progress) {
+        Base base = obtain(source, store, engine, pull, arch, progress);
+        check(base, arch);
+        return base;
+    }
+
+    private static Base obtain(BaseImageSource source, ImageStore store, Optional<DockerEngine> engine, RegistryPull pull,
+            String arch, Progress progress) {
+        if (source instanceof BaseImageSource.DockerArchiveFile d) {
+            StoredImage image = fromFile(store, d.file(), () -> ArchiveImport.dockerArchive(store, d.file()));
+            return new Base(image, image.manifest().digest(), Optional.empty());
+        }
+        if (source instanceof BaseImageSource.OciArchiveFile o) {
+            StoredImage image = fromFile(store, o.file(), () -> ArchiveImport.ociArchive(store, o.file(), null, arch));
+            return new Base(image, image.manifest().digest(), Optional.empty());
+        }
+        if (source instanceof BaseImageSource.Named n) {
+            if (engine.isPresent() && engine.get().inspectImage(n.ref().toString()).isPresent()) {
+                return new Base(fromEngine(store, engine.get(), n.ref().toString()), n.ref().toString(), Optional.empty());
+            }
+            PullResult pulled = pull.pull(n.ref(), Platform.linux(arch));
+            return new Base(pulled.image(), n.ref().toString(), Optional.of(n.ref()));
+        }
+        DockerEngine e = engine.orElseThrow(() -> new UserError("no Docker engine to build the bundled base image in: give "
+                + "--base-image REF, docker-archive:PATH or oci-archive:PATH (e.g. `docker save` of a kindest/base image)"));
+        String ref = EnsureBaseImage.run(e, Optional.empty(), arch, progress);
+        return new Base(fromEngine(store, e, ref), ref, Optional.empty());
+    }
+
+    private static StoredImage fromFile(ImageStore store, Path file, java.util.function.Supplier<StoredImage> read) {
+        String key;
+        try {
+            key = "kind-build.archive/" + Sha256.of((file + "\n" + Files.size(file) + "\n" + Files.getLastModifiedTime(file).toMillis())
+                    .getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UserError("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        return cached(store, key).orElseGet(() -> {
+            StoredImage image = read.get();
+            store.tag(key, image.manifest());
+            return image;
+        });
+    }
+
+    private static StoredImage fromEngine(ImageStore store, DockerEngine engine, String ref) {
+        String id = engine.inspectImage(ref).map(ImageInfo::id).orElseThrow(() -> new UserError("base image " + ref + " vanished from the engine"));
+        String key = "kind-build.engine-image/" + id.replace(':', '-');
+        return cached(store, key).orElseGet(() -> {
+            StoredImage image = EngineImages.save(engine, ref, store);
+            store.tag(key, image.manifest());
+            return image;
+        });
+    }
+
+    /** A named image whose blobs are all still in the store (a pruned store reads it again). */
+    private static Optional<StoredImage> cached(ImageStore store, String key) {
+        return store.resolve(key).filter(d -> store.has(d.digest())).map(store::image)
+                .filter(i -> store.has(i.config().digest()) && i.layers().stream().allMatch(l -> store.has(l.digest())));
+    }
+
+    /** The same refusals the docker builder makes: another architecture, or a node image given as a base. */
+    private static void check(Base base, String arch) {
+        String imageArch = DockerEngine.normalizeArch(base.image().architecture());
+        if (!imageArch.equals(arch)) {
+            throw new UserError("--base-image " + base.name() + " is a linux/" + imageArch + " image, but the node image is for linux/"
+                    + arch + ": use a base image for " + arch + " (kind-build base-image --arch " + arch + ") or build for --arch " + imageArch);
+        }
+        var labels = base.image().configJson().path("config").path("Labels");
+        if ("node".equals(labels.path(Labels.IMAGE_KIND).asText()) || !labels.path(NodeLayout.LABEL_K8S_VERSION).asText("").isEmpty()) {
+            throw new UserError("--base-image " + base.name() + " is a node image, not a base image: pass a kindest/base image "
+                    + "(kind-build base-image builds one)");
+        }
+    }
+}
