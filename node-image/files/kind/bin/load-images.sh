@@ -13,11 +13,18 @@
 # archive whose RepoTags are all present in containerd *and* pinned is skipped.
 # Exit status is non-zero when any archive failed; the others are still imported.
 #
+# It runs on every boot, before kubelet, so it counts processes: process start-up
+# (jq's above all, then ctr's) is nearly all of its time. The *.oci.tar path runs
+# one tar per archive, ONE jq for all of them, one ctr per layer and per name
+# (ctr 1.6 ingests one blob and labels one image per call; those run JOBS at a time)
+# and one `ctr images import` per round. The summary is written without jq.
+#
 # Environment overrides (mainly for tests):
 #   KIND_IMAGES_DIR (/kind/images)  KIND_IMAGES_NAMESPACE (k8s.io)
 #   KIND_IMAGES_STATE_DIR (/run/kind)  KIND_IMAGES_JOBS (nproc)
 #   KIND_CONTAINERD_WAIT_SECONDS (120)  CONTAINERD_ADDRESS (ctr's default socket)
 #   KIND_CONTENT_BLOBS (/var/lib/containerd/io.containerd.content.v1.content/blobs/sha256)
+#   KIND_IMAGES_ROUND_LAYERS (50): most layers (summed over a round's images) per import round (step 4)
 #   KIND_IMAGES_UNPACK (0): 1 = unpack docker-archives at import. Slower boot, but layer contents are
 #     checked against the config's diff_ids now instead of on first use (a layer whose
 #     bytes are damaged but whose tar framing is intact imports fine with --no-unpack).
@@ -32,12 +39,40 @@ PIN_KEY=io.cri-containerd.pinned
 PIN_VALUE=pinned
 UNPACK=${KIND_IMAGES_UNPACK:-0}
 CONTENT_BLOBS=${KIND_CONTENT_BLOBS:-/var/lib/containerd/io.containerd.content.v1.content/blobs/sha256}
+MAX_ROUND_LAYERS=${KIND_IMAGES_ROUND_LAYERS:-50}
+((JOBS >= 1)) || JOBS=1
 
 export IMAGES_DIR NAMESPACE PIN_KEY PIN_VALUE UNPACK CONTENT_BLOBS
 
 log() { echo "kind-load-images: $*"; }
 
 ctr_ns() { ctr --namespace "$NAMESPACE" "$@"; }
+
+# Microseconds since the epoch, without a process (bash 5's EPOCHREALTIME).
+now_us() { printf -v "$1" '%s' "${EPOCHREALTIME//[!0-9]/}"; }
+# VAR START_US: VAR = seconds since START_US, as "1.234".
+elapsed() {
+  local e d
+  now_us e
+  d=$(((e - $2) / 1000))
+  printf -v "$1" '%d.%03d' $((d / 1000)) $((d % 1000))
+}
+# One TSV result line; tabs and newlines in the detail become spaces, at most 400 characters.
+# columns: file <TAB> names(comma-separated) <TAB> result <TAB> seconds <TAB> detail
+result_tsv() { # file names result start_us detail
+  local secs detail=${5//[$'\t\n\r']/ }
+  elapsed secs "$4"
+  printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$secs" "${detail:0:400}"
+}
+
+# LINE: F = its tab-separated fields, empty ones included (`IFS=$'\t' read` would
+# merge consecutive tabs: tab is IFS whitespace).
+tsv_fields() {
+  local line=$1
+  F=()
+  while [[ $line == *$'\t'* ]]; do F+=("${line%%$'\t'*}"); line=${line#*$'\t'}; done
+  F+=("$line")
+}
 
 # Normalise a docker reference the way containerd does for docker archives:
 # "pause:3.10" -> "docker.io/library/pause:3.10", "foo/bar:1" -> "docker.io/foo/bar:1".
@@ -59,17 +94,13 @@ normalize_ref() {
   printf '%s\n' "$ref"
 }
 
-# ---- worker: import one archive, print one TSV result line on stdout -------
-# columns: file <TAB> names(comma-separated) <TAB> result <TAB> seconds <TAB> detail
+# ---- worker: import one docker-archive, print one TSV result line on stdout --
 import_one() {
-  local file=$1 pinned_list=$2 start names=() manifest ref missing=0 out detail=""
-  start=$(date +%s%N)
+  local file=$1 pinned_list=$2 start names=() manifest ref missing=0 out detail="" joined
+  now_us start
   result_line() { # result detail
-    local secs
-    secs=$(awk -v s="$start" -v e="$(date +%s%N)" 'BEGIN { printf "%.3f", (e - s) / 1e9 }')
-    local joined
     joined=$(IFS=,; printf '%s' "${names[*]-}")
-    printf '%s\t%s\t%s\t%s\t%s\n' "$file" "$joined" "$1" "$secs" "$(printf '%s' "$2" | tr '\t\n' '  ' | cut -c1-400)"
+    result_tsv "$file" "$joined" "$1" "$start" "$2"
   }
 
   # reading manifest.json makes tar walk the whole archive, so a truncated file fails here
@@ -132,27 +163,8 @@ import_one() {
   result_line imported ""
 }
 
-# Registers one layer blob that is already in containerd's content store directory:
-# stdin is the blob itself, so containerd finds it complete and only records it.
-register_layer() { # DIGEST SIZE
-  local d=$1 size=$2 blob="$CONTENT_BLOBS/${1#sha256:}" out
-  if [[ ! -f $blob ]]; then
-    echo "layer $d is missing from $CONTENT_BLOBS"; return 1
-  fi
-  if [[ $(stat -c %s "$blob") != "$size" ]]; then
-    echo "layer $d has $(stat -c %s "$blob") bytes, its manifest says $size"; return 1
-  fi
-  out=$(ctr_ns content ingest --expected-digest "$d" --expected-size "$size" "kind-load-$$-${d#sha256:}" <"$blob" 2>&1) \
-    || { echo "register layer $d: $out"; return 1; }
-}
-
-# worker entry points, used via xargs below:
-#   load-images.sh --layer <failures-dir> <digest> <size>
+# worker entry point, used via xargs below:
 #   load-images.sh --one <results-dir> <pinned-list> <archive>
-if [[ ${1-} == --layer ]]; then
-  out=$(register_layer "$3" "$4") || { printf '%s\n' "$out" >"$2/${3#sha256:}"; exit 1; }
-  exit 0
-fi
 if [[ ${1-} == --one ]]; then
   results_dir=$2 pinned_list=$3 archive=$4
   import_one "$archive" "$pinned_list" >"$results_dir/$(basename "$archive").tsv"
@@ -160,45 +172,104 @@ if [[ ${1-} == --one ]]; then
 fi
 
 # ---- main -------------------------------------------------------------------
-boot_start=$(date +%s%N)
+now_us boot_start
 mkdir -p "$STATE_DIR"
 tsv="$STATE_DIR/images-loaded.tsv"
 json="$STATE_DIR/images-loaded.json"
 work=$(mktemp -d "$STATE_DIR/.load-images.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/jobs" "$work/s"
+: >"$work/results"
+: >"$work/stub-results"
+
+# VAR STRING: VAR = STRING as a JSON string literal.
+json_str() {
+  local s=$2 out="" c i
+  s=${s//\\/\\\\}
+  s=${s//\"/\\\"}
+  if [[ $s == *[[:cntrl:]]* ]]; then
+    for ((i = 0; i < ${#s}; i++)); do
+      c=${s:i:1}
+      [[ $c == [[:cntrl:]] ]] && printf -v c '\\u%04x' "'$c"
+      out+=$c
+    done
+    s=$out
+  fi
+  printf -v "$1" '"%s"' "$s"
+}
 
 write_summary() { # status exit_code
-  local secs
-  secs=$(awk -v s="$boot_start" -v e="$(date +%s%N)" 'BEGIN { printf "%.3f", (e - s) / 1e9 }')
+  local secs finished line file names result s detail images="" sep="" n total=0 imported=0 skipped=0 failed=0
+  local jfile jnames jresult jdetail jsecs jstatus jns jdir nl=()
+  elapsed secs "$boot_start"
   { printf 'file\tnames\tresult\tseconds\tdetail\n'; cat "$work/results" 2>/dev/null; } >"$tsv.tmp"
   mv "$tsv.tmp" "$tsv"
-  jq -R -s --arg status "$1" --argjson exit "$2" --argjson seconds "$secs" \
-     --arg finished "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg ns "$NAMESPACE" --arg dir "$IMAGES_DIR" '
-    (split("\n") | map(select(length > 0) | split("\t"))) as $rows
-    | { status: $status, exitCode: $exit, namespace: $ns, imagesDir: $dir,
-        finished: $finished, seconds: $seconds,
-        counts: { total: ($rows | length),
-                  imported: ($rows | map(select(.[2] == "imported")) | length),
-                  skipped:  ($rows | map(select(.[2] == "skipped"))  | length),
-                  failed:   ($rows | map(select(.[2] == "failed"))   | length) },
-        images: [ $rows[] | { file: .[0], names: (.[1] | split(",") | map(select(length > 0))),
-                              result: .[2], seconds: (.[3] | tonumber? // null), detail: (.[4] // "") } ] }
-  ' <"$work/results" >"$json.tmp" 2>/dev/null || echo '{"status":"'"$1"'","exitCode":'"$2"'}' >"$json.tmp"
+  # The same document jq made before, written by bash: jq costs ~50 ms a start.
+  while IFS= read -r line; do
+    [[ -n $line ]] || continue
+    tsv_fields "$line"
+    file=${F[0]} names=${F[1]-} result=${F[2]-} s=${F[3]-} detail=${F[4]-}
+    total=$((total + 1))
+    case $result in imported) imported=$((imported + 1)) ;; skipped) skipped=$((skipped + 1)) ;; failed) failed=$((failed + 1)) ;; esac
+    json_str jfile "$file"; json_str jresult "$result"; json_str jdetail "$detail"
+    jnames=""
+    IFS=, read -r -a nl <<<"$names"
+    for n in ${nl[@]+"${nl[@]}"}; do
+      [[ -n $n ]] || continue
+      json_str n "$n"; jnames+=${jnames:+,}$n
+    done
+    if [[ $s =~ ^[0-9]+(\.[0-9]+)?$ ]]; then jsecs=$s; else jsecs=null; fi
+    images+="$sep{\"file\":$jfile,\"names\":[$jnames],\"result\":$jresult,\"seconds\":$jsecs,\"detail\":$jdetail}"
+    sep=,
+  done <"$work/results"
+  TZ=UTC printf -v finished '%(%Y-%m-%dT%H:%M:%SZ)T' -1
+  json_str jstatus "$1"; json_str jns "$NAMESPACE"; json_str jdir "$IMAGES_DIR"
+  printf '{"status":%s,"exitCode":%d,"namespace":%s,"imagesDir":%s,"finished":"%s","seconds":%s,"counts":{"total":%d,"imported":%d,"skipped":%d,"failed":%d},"images":[%s]}\n' \
+    "$jstatus" "$2" "$jns" "$jdir" "$finished" "$secs" "$total" "$imported" "$skipped" "$failed" "$images" >"$json.tmp"
   mv "$json.tmp" "$json"
 }
-touch "$work/results"
 
-# 1. wait (bounded) for containerd
+# Background jobs, at most JOBS at a time: spawn KEY STDIN CMD...; a job that fails
+# leaves its output in job_err[KEY]. (bash's `wait -n -p` instead of an xargs that
+# would start a bash per job.)
+declare -A job_of=() job_err=()
+job_n=0
+reap_one() {
+  local pid="" rc v
+  wait -n -p pid; rc=$?
+  if [[ -z $pid || -z ${job_of[$pid]-} ]]; then # no child left to wait for: should not happen
+    for v in "${job_of[@]}"; do job_err[${v#* }]="lost track of this job"; done
+    job_of=()
+    return
+  fi
+  v=${job_of[$pid]}
+  unset "job_of[$pid]"
+  ((rc == 0)) || job_err[${v#* }]="$(<"$work/jobs/${v%% *}") (exit $rc)"
+}
+spawn() {
+  local key=$1 in=$2
+  shift 2
+  while ((${#job_of[@]} >= JOBS)); do reap_one; done
+  job_n=$((job_n + 1))
+  "$@" <"$in" >"$work/jobs/$job_n" 2>&1 &
+  job_of[$!]="$job_n $key"
+}
+reap_all() { while ((${#job_of[@]} > 0)); do reap_one; done; }
+
+# 1. wait (bounded) for containerd. The first query is the one we need anyway:
+#    the names already present and pinned. No sleep when containerd is up.
 deadline=$((SECONDS + WAIT_SECONDS))
 # (timeout: a missing socket makes ctr wait ~10s for its dial before giving up)
-until timeout 3 ctr version >/dev/null 2>&1; do
+until timeout 3 ctr --namespace "$NAMESPACE" images ls -q "labels.\"$PIN_KEY\"==$PIN_VALUE" >"$work/pinned" 2>"$work/pinned.err"; do
   if ((SECONDS >= deadline)); then
-    log "FAILED: containerd did not answer 'ctr version' within ${WAIT_SECONDS}s"
+    log "FAILED: containerd did not answer 'ctr images ls' within ${WAIT_SECONDS}s: $(<"$work/pinned.err")"
     write_summary containerd-unavailable 1
     exit 1
   fi
   sleep 0.2
 done
+declare -A pinned=()
+while IFS= read -r ref; do [[ -n $ref ]] && pinned[$ref]=1; done <"$work/pinned"
 
 # 2. the archives (sorted, NUL-safe)
 shopt -s nullglob
@@ -209,100 +280,195 @@ if ((${#archives[@]} == 0)); then
   exit 0
 fi
 
-# 3. names already present and pinned (one query, shared by all workers)
-if ! ctr_ns images ls -q "labels.\"$PIN_KEY\"==$PIN_VALUE" >"$work/pinned" 2>"$work/pinned.err"; then
-  log "warning: cannot list pinned images ($(cat "$work/pinned.err")); importing everything"
-  : >"$work/pinned"
+# 3. kind-build's archives (*.oci.tar), read in one pass: every archive unpacked
+#    (one tar each, in parallel) into $work/s/<i>, then ONE jq over all their
+#    index.json and blobs. Per archive i: names[i] (comma-separated), layers[i]
+#    ("digest size" lines), entries[i] (its index entries as JSON), bad[i] (why unreadable).
+stubs=("$IMAGES_DIR"/*.oci.tar)
+declare -A names=() layers=() entries=() bad=() t0=()
+read_stubs_jq='
+  (reduce inputs as $d ({}; .[input_filename] = $d)) as $f
+  | $f | keys[] | select(endswith("/index.json")) as $ix
+  | ($ix | rtrimstr("/index.json") | split("/") | last) as $i
+  | try (
+      $f[$ix] as $index
+      | ([$index.manifests[].annotations["io.containerd.image.name"] // empty]) as $names
+      | ($index.manifests[0].digest // "") as $m
+      | if ($names | length) == 0 then error("index.json names no image")
+        elif ($m | startswith("sha256:") | not) or $f[($ix | rtrimstr("index.json")) + "blobs/sha256/" + $m[7:]] == null
+        then error("index.json does not point at a manifest in the archive")
+        else [$i, "ok", ($names | join(",")),
+              ([$f[($ix | rtrimstr("index.json")) + "blobs/sha256/" + $m[7:]].layers[] | "\(.digest) \(.size)"] | join(";")),
+              ($index.manifests | map(tojson) | join(","))] | join("\t") end
+    ) catch ([$i, "bad", tostring] | join("\t"))'
+read_stubs() { # stub indexes; prints one line per index, fails when a document is not JSON
+  local i files=()
+  for i in "$@"; do files+=("$work/s/$i/index.json" "$work/s/$i"/blobs/sha256/*); done
+  jq -n -r "$read_stubs_jq" "${files[@]}" 2>&1
+}
+if ((${#stubs[@]} > 0)); then
+  pids=()
+  for i in "${!stubs[@]}"; do
+    now_us "t0[$i]"
+    mkdir "$work/s/$i"
+    tar -xf "${stubs[$i]}" -C "$work/s/$i" 2>"$work/s/$i.err" &
+    pids[$i]=$!
+  done
+  readable=()
+  for i in "${!stubs[@]}"; do
+    if ! wait "${pids[$i]}"; then
+      bad[$i]=$(<"$work/s/$i.err")
+    elif [[ ! -f $work/s/$i/index.json ]]; then
+      bad[$i]="no index.json"
+    else
+      readable+=("$i")
+    fi
+  done
+  if ((${#readable[@]} > 0)); then
+    if ! out=$(read_stubs "${readable[@]}"); then
+      # Some document is not JSON: read archive by archive to name the culprits.
+      out=""
+      for i in "${readable[@]}"; do
+        if one=$(read_stubs "$i"); then out+=$one$'\n'; else bad[$i]=${one//$'\n'/ }; fi
+      done
+    fi
+    while IFS= read -r line; do
+      [[ -n $line ]] || continue
+      tsv_fields "$line"
+      i=${F[0]} status=${F[1]-} a=${F[2]-} b=${F[3]-} c=${F[4]-}
+      if [[ $status == ok ]]; then
+        names[$i]=$a layers[$i]=$b entries[$i]=$c
+      else
+        bad[$i]=$a
+      fi
+    done <<<"$out"
+  fi
 fi
 
-# 4. kind-build's archives (*.oci.tar): layers in place, index/manifest/config in the archive.
-#    Each round registers the layers of some images (at most MAX_ROUND_LAYERS, well
+# 4. Each round registers the layers of some images (at most MAX_ROUND_LAYERS, well
 #    below the mutation count that starts containerd's garbage collector on its own)
 #    and then imports those images with ONE `ctr images import`. That matters: an
 #    import ends by deleting its lease, which runs the garbage collector, and that
 #    deletes every registered layer no image refers to yet — file included. Within a
-#    round nothing runs it before the round's images exist.
-MAX_ROUND_LAYERS=${KIND_IMAGES_ROUND_LAYERS:-50}
-stub_result() { # file names result start detail
-  local secs
-  secs=$(awk -v s="$4" -v e="$(date +%s%N)" 'BEGIN { printf "%.3f", (e - s) / 1e9 }')
-  printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$secs" "$(printf '%s' "$5" | tr '\t\n' '  ' | cut -c1-400)" >>"$work/stub-results"
+#    round nothing runs it before the round's images exist. A layer that an image
+#    imported in an earlier round refers to is safe, so it is not registered again.
+declare -A registered=()
+stub_result() { # index result start detail
+  result_tsv "${stubs[$1]}" "${names[$1]-}" "$2" "$3" "$4" >>"$work/stub-results"
 }
-import_round() { # stub files of one round; their metadata is in $work/stubs/<name>.{names,layers}
-  local start files=("$@") f b d size out layout="$work/round" detail
-  start=$(date +%s%N)
-  rm -rf "$layout" "$work/layer-failures"; mkdir -p "$layout/blobs/sha256" "$work/layer-failures"
-  for f in "${files[@]}"; do cat "$work/stubs/$(basename "$f").layers"; done | sort -u >"$work/round-layers"
-  xargs -r -n 2 -P "$JOBS" "${BASH_SOURCE[0]}" --layer "$work/layer-failures" <"$work/round-layers" || true
-  local ok=()
-  for f in "${files[@]}"; do
-    b=$(basename "$f"); detail=""
+import_round() { # stub indexes of one round
+  local start i d size l out detail ref refs=() layout="$work/round" ok=() tarargs=() idx=""
+  local -A want=() have=() why=()
+  now_us start
+  rm -rf "$layout" && mkdir -p "$layout"
+  for i in "$@"; do
     while read -r d size; do
-      [[ -s $work/layer-failures/${d#sha256:} ]] && detail+="$(cat "$work/layer-failures/${d#sha256:}"); "
-    done <"$work/stubs/$b.layers"
-    if [[ -n $detail ]]; then
-      log "FAILED $f: $detail" >&2
-      stub_result "$f" "$(paste -sd, "$work/stubs/$b.names")" failed "$start" "$detail"
+      [[ -n $d && -z ${registered[$d]-} ]] && want[$d]=$size
+    done <<<"${layers[$i]//;/$'\n'}"
+  done
+  # One stat for every layer of the round: present, and of the manifest's size.
+  if ((${#want[@]} > 0)); then
+    while read -r size l; do have[${l##*/}]=$size; done < <(
+      for d in "${!want[@]}"; do printf '%s\0' "$CONTENT_BLOBS/${d#sha256:}"; done |
+        xargs -0 stat --printf '%s %n\n' -- 2>/dev/null)
+  fi
+  job_err=()
+  for d in "${!want[@]}"; do
+    size=${want[$d]} l=${have[${d#sha256:}]-}
+    if [[ -z $l ]]; then
+      why[$d]="layer $d is missing from $CONTENT_BLOBS"
+    elif [[ $l != "$size" ]]; then
+      why[$d]="layer $d has $l bytes, its manifest says $size"
     else
-      ok+=("$f")
+      # stdin is the blob itself, so containerd finds it complete and only records it
+      spawn "$d" "$CONTENT_BLOBS/${d#sha256:}" ctr --namespace "$NAMESPACE" content ingest \
+        --expected-digest "$d" --expected-size "$size" "kind-load-$$-${d#sha256:}"
+    fi
+  done
+  reap_all
+  for d in "${!job_err[@]}"; do why[$d]="register layer $d: ${job_err[$d]}"; done
+  for i in "$@"; do
+    detail=""
+    while read -r d size; do
+      [[ -n $d && -n ${why[$d]-} ]] && detail+="${why[$d]}; "
+    done <<<"${layers[$i]//;/$'\n'}"
+    if [[ -n $detail ]]; then
+      log "FAILED ${stubs[$i]}: $detail" >&2
+      stub_result "$i" failed "$start" "$detail"
+    else
+      ok+=("$i")
     fi
   done
   ((${#ok[@]} > 0)) || return 0
   # One OCI layout holding every image of the round: the archives' blobs, their index entries.
-  for f in "${ok[@]}"; do tar -xf "$f" -C "$layout" blobs; done
+  for i in "${ok[@]}"; do
+    idx+=${idx:+,}${entries[$i]}
+    tarargs+=(-C "$work/s/$i" blobs)
+  done
   printf '{"imageLayoutVersion":"1.0.0"}' >"$layout/oci-layout"
-  for f in "${ok[@]}"; do tar -xOf "$f" index.json; done | jq -s '{schemaVersion: 2, manifests: (map(.manifests) | add)}' >"$layout/index.json"
-  tar -cf "$work/round.tar" -C "$layout" oci-layout index.json blobs
-  if ! out=$(ctr_ns images import --all-platforms --no-unpack "$work/round.tar" 2>&1); then
-    for f in "${ok[@]}"; do
-      log "FAILED $f: ctr images import: $out" >&2
-      stub_result "$f" "$(paste -sd, "$work/stubs/$(basename "$f").names")" failed "$start" "ctr images import: $out"
+  printf '{"schemaVersion":2,"manifests":[%s]}' "$idx" >"$layout/index.json"
+  if ! out=$(tar -cf "$work/round.tar" -C "$layout" oci-layout index.json "${tarargs[@]}" 2>&1) \
+    || ! out=$(ctr_ns images import --all-platforms --no-unpack "$work/round.tar" 2>&1); then
+    for i in "${ok[@]}"; do
+      log "FAILED ${stubs[$i]}: ctr images import: $out" >&2
+      stub_result "$i" failed "$start" "ctr images import: $out"
     done
     return 0
   fi
-  for f in "${ok[@]}"; do
-    b=$(basename "$f"); detail=""
-    while IFS= read -r ref; do
-      out=$(ctr_ns images label "$ref" "$PIN_KEY=$PIN_VALUE" 2>&1) || detail+="label $ref: $out; "
-    done <"$work/stubs/$b.names"
+  # The round's images exist now: their layers are referenced, safe from the collector.
+  for i in "${ok[@]}"; do
+    while read -r d size; do [[ -n $d ]] && registered[$d]=1; done <<<"${layers[$i]//;/$'\n'}"
+  done
+  # ctr 1.6 has no `import --label` and labels one image per call. The pin label is
+  # written last, so "present and pinned" also means "import completed".
+  job_err=()
+  for i in "${ok[@]}"; do
+    IFS=, read -r -a refs <<<"${names[$i]}"
+    for ref in "${refs[@]}"; do
+      spawn "$ref" /dev/null ctr --namespace "$NAMESPACE" images label "$ref" "$PIN_KEY=$PIN_VALUE"
+    done
+  done
+  reap_all
+  for i in "${ok[@]}"; do
+    detail=""
+    IFS=, read -r -a refs <<<"${names[$i]}"
+    for ref in "${refs[@]}"; do
+      [[ -n ${job_err[$ref]-} ]] && detail+="label $ref: ${job_err[$ref]}; "
+    done
     if [[ -n $detail ]]; then
-      log "FAILED $f: imported but not labelled: $detail" >&2
-      stub_result "$f" "$(paste -sd, "$work/stubs/$b.names")" failed "$start" "$detail"
+      log "FAILED ${stubs[$i]}: imported but not labelled: $detail" >&2
+      stub_result "$i" failed "$start" "$detail"
     else
-      log "imported $f ($(paste -sd' ' "$work/stubs/$b.names"); layers in place)" >&2
-      stub_result "$f" "$(paste -sd, "$work/stubs/$b.names")" imported "$start" ""
+      log "imported ${stubs[$i]} (${names[$i]//,/ }; layers in place)" >&2
+      stub_result "$i" imported "$start" ""
     fi
   done
 }
-stubs=("$IMAGES_DIR"/*.oci.tar)
-touch "$work/stub-results"
 if ((${#stubs[@]} > 0)); then
-  mkdir -p "$work/stubs"
   round=() round_layers=0
-  for f in "${stubs[@]}"; do
-    b=$(basename "$f") t0=$(date +%s%N)
-    index=$(tar -xOf "$f" index.json 2>&1) \
-      && jq -r '.manifests[].annotations["io.containerd.image.name"] // empty' <<<"$index" >"$work/stubs/$b.names" 2>/dev/null \
-      && m=$(jq -r '.manifests[0].digest // empty' <<<"$index") && [[ $m == sha256:* && -s $work/stubs/$b.names ]] \
-      && tar -xOf "$f" "blobs/sha256/${m#sha256:}" 2>/dev/null | jq -r '.layers[] | "\(.digest) \(.size)"' >"$work/stubs/$b.layers" 2>/dev/null
-    if (($? != 0)); then
-      log "FAILED $f: not a readable image archive (index.json naming an image, its manifest)" >&2
-      stub_result "$f" "" failed "$t0" "not a readable image archive: ${index:0:200}"
+  for i in "${!stubs[@]}"; do
+    f=${stubs[$i]}
+    if [[ -n ${bad[$i]-} ]]; then
+      log "FAILED $f: not a readable image archive (index.json naming an image, its manifest): ${bad[$i]}" >&2
+      stub_result "$i" failed "${t0[$i]}" "not a readable image archive: ${bad[$i]:0:200}"
       continue
     fi
     missing=0
-    while IFS= read -r ref; do grep -qxF -- "$ref" "$work/pinned" || missing=1; done <"$work/stubs/$b.names"
+    IFS=, read -r -a refs <<<"${names[$i]}"
+    for ref in "${refs[@]}"; do [[ -n ${pinned[$ref]-} ]] || missing=1; done
     if ((missing == 0)); then
-      log "skipped $f ($(paste -sd' ' "$work/stubs/$b.names")): already present and pinned" >&2
-      stub_result "$f" "$(paste -sd, "$work/stubs/$b.names")" skipped "$t0" "already present and pinned"
+      log "skipped $f (${names[$i]//,/ }): already present and pinned" >&2
+      stub_result "$i" skipped "${t0[$i]}" "already present and pinned"
       continue
     fi
-    n=$(wc -l <"$work/stubs/$b.layers")
+    # (counted as before: every layer of every image, shared ones too)
+    n=0
+    while read -r d size; do [[ -n $d ]] && n=$((n + 1)); done <<<"${layers[$i]//;/$'\n'}"
     if ((${#round[@]} > 0 && round_layers + n > MAX_ROUND_LAYERS)); then
       import_round "${round[@]}"
       round=() round_layers=0
     fi
-    round+=("$f") round_layers=$((round_layers + n))
+    round+=("$i") round_layers=$((round_layers + n))
   done
   ((${#round[@]} > 0)) && import_round "${round[@]}"
 fi
@@ -319,7 +485,7 @@ fi
 
 # 6. collect results (an archive whose worker died without a line counts as failed)
 for a in ${archives[@]+"${archives[@]}"}; do
-  r="$work/results.d/$(basename "$a").tsv"
+  r="$work/results.d/${a##*/}.tsv"
   if [[ -s $r ]]; then
     cat "$r"
   else
@@ -329,12 +495,19 @@ for a in ${archives[@]+"${archives[@]}"}; do
 done >"$work/results"
 cat "$work/stub-results" >>"$work/results"
 
-imported=$(awk -F'\t' '$3 == "imported"' "$work/results" | wc -l)
-skipped=$(awk -F'\t' '$3 == "skipped"' "$work/results" | wc -l)
-failed_files=$(awk -F'\t' '$3 == "failed" { print $1 }' "$work/results")
-if [[ -n $failed_files ]]; then
+imported=0 skipped=0 failed_files=()
+while IFS= read -r line; do
+  tsv_fields "$line"
+  file=${F[0]} result=${F[2]-}
+  case $result in
+    imported) imported=$((imported + 1)) ;;
+    skipped) skipped=$((skipped + 1)) ;;
+    failed) failed_files+=("$file") ;;
+  esac
+done <"$work/results"
+if ((${#failed_files[@]} > 0)); then
   write_summary failed 1
-  log "done: $imported imported, $skipped skipped, $(wc -l <<<"$failed_files") FAILED: $(paste -sd' ' <<<"$failed_files")"
+  log "done: $imported imported, $skipped skipped, ${#failed_files[@]} FAILED: ${failed_files[*]}"
   exit 1
 fi
 write_summary ok 0
