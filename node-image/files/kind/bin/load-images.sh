@@ -17,14 +17,14 @@
 # (jq's above all, then ctr's) is nearly all of its time. The *.oci.tar path runs
 # one tar per archive, ONE jq for all of them, one ctr per layer and per name
 # (ctr 1.6 ingests one blob and labels one image per call; those run JOBS at a time)
-# and one `ctr images import` per round. The summary is written without jq.
+# and one `ctr images import`. The summary is written without jq.
 #
 # Environment overrides (mainly for tests):
 #   KIND_IMAGES_DIR (/kind/images)  KIND_IMAGES_NAMESPACE (k8s.io)
 #   KIND_IMAGES_STATE_DIR (/run/kind)  KIND_IMAGES_JOBS (nproc)
 #   KIND_CONTAINERD_WAIT_SECONDS (120)  CONTAINERD_ADDRESS (ctr's default socket)
 #   KIND_CONTENT_BLOBS (/var/lib/containerd/io.containerd.content.v1.content/blobs/sha256)
-#   KIND_IMAGES_ROUND_LAYERS (50): most layers (summed over a round's images) per import round (step 4)
+#   KIND_IMAGES_ROUND_LAYERS (0 = all in one round): most layers per import round (step 4; tests only)
 #   KIND_IMAGES_UNPACK (0): 1 = unpack docker-archives at import. Slower boot, but layer contents are
 #     checked against the config's diff_ids now instead of on first use (a layer whose
 #     bytes are damaged but whose tar framing is intact imports fine with --no-unpack).
@@ -39,7 +39,7 @@ PIN_KEY=io.cri-containerd.pinned
 PIN_VALUE=pinned
 UNPACK=${KIND_IMAGES_UNPACK:-0}
 CONTENT_BLOBS=${KIND_CONTENT_BLOBS:-/var/lib/containerd/io.containerd.content.v1.content/blobs/sha256}
-MAX_ROUND_LAYERS=${KIND_IMAGES_ROUND_LAYERS:-50}
+MAX_ROUND_LAYERS=${KIND_IMAGES_ROUND_LAYERS:-0}
 ((JOBS >= 1)) || JOBS=1
 
 export IMAGES_DIR NAMESPACE PIN_KEY PIN_VALUE UNPACK CONTENT_BLOBS
@@ -345,13 +345,16 @@ if ((${#stubs[@]} > 0)); then
   fi
 fi
 
-# 4. Each round registers the layers of some images (at most MAX_ROUND_LAYERS, well
-#    below the mutation count that starts containerd's garbage collector on its own)
-#    and then imports those images with ONE `ctr images import`. That matters: an
-#    import ends by deleting its lease, which runs the garbage collector, and that
-#    deletes every registered layer no image refers to yet — file included. Within a
-#    round nothing runs it before the round's images exist. A layer that an image
-#    imported in an earlier round refers to is safe, so it is not registered again.
+# 4. Register every layer, then import every image with ONE `ctr images import`.
+#    The layer files sit in the content store before containerd knows them, and any
+#    garbage collection that sweeps the content store deletes files it does not know
+#    and registered layers no image refers to yet. The import ends by deleting its
+#    lease, which runs the collector synchronously, so all layers must be registered
+#    before it and all images created by it: one round. The collector's own trigger
+#    (every mutation_threshold metadata writes, 100 by default, ~2 per layer) would
+#    strike mid-way with real images, so the node build raises that threshold in
+#    containerd's config (ContainerdConfig.forNode). KIND_IMAGES_ROUND_LAYERS splits
+#    the work into rounds again, for tests of the collector's effect only.
 declare -A registered=()
 stub_result() { # index result start detail
   result_tsv "${stubs[$1]}" "${names[$1]-}" "$2" "$3" "$4" >>"$work/stub-results"
@@ -464,7 +467,7 @@ if ((${#stubs[@]} > 0)); then
     # (counted as before: every layer of every image, shared ones too)
     n=0
     while read -r d size; do [[ -n $d ]] && n=$((n + 1)); done <<<"${layers[$i]//;/$'\n'}"
-    if ((${#round[@]} > 0 && round_layers + n > MAX_ROUND_LAYERS)); then
+    if ((MAX_ROUND_LAYERS > 0 && ${#round[@]} > 0 && round_layers + n > MAX_ROUND_LAYERS)); then
       import_round "${round[@]}"
       round=() round_layers=0
     fi

@@ -186,7 +186,7 @@ final class NodeImageCommand implements Callable<Integer> {
             String where;
             if (oci) {
                 DaemonlessNodeBuild.Options options = new DaemonlessNodeBuild.Options(engine, Optional.ofNullable(outputFile), format,
-                        registry.push, trust, sourceDateEpoch(), VersionCommand.version());
+                        registry.push, trust, sourceDateEpoch());
                 DaemonlessNodeBuild.Result r = new DaemonlessNodeBuild(ImageStore.defaultLocation(), progress).run(request, options);
                 result = r.node();
                 pushed = r.pushed().map(p -> p.pinned().toString());

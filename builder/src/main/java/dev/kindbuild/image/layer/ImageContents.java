@@ -139,6 +139,11 @@ public final class ImageContents {
         return new ImageEntry("/" + name, kind, e.getMode() & 07777, e.getLongUserId(), e.getLongGroupId(), size, link, layer);
     }
 
+    /** Every path in the image as its top layer sees it, sorted by path (the root excluded). */
+    public java.util.Collection<ImageEntry> all() {
+        return java.util.Collections.unmodifiableCollection(merged.values());
+    }
+
     /** {@code path} without following a symlink in its last component (intermediate ones are followed). */
     public Optional<ImageEntry> entry(String path) {
         return lookup(path, false);

@@ -69,10 +69,9 @@ public final class DaemonlessNodeBuild {
      * @param push            push the image to the registry its tag names
      * @param trust           TLS trust for registries ({@code --ca-cert})
      * @param sourceDateEpoch the image time; empty: the release's (the binaries' mtimes)
-     * @param kindBuildVersion recorded in the inputs
      */
     public record Options(Optional<DockerEngine> engine, Optional<Path> output, ArchiveFormat format, boolean push,
-            RegistryTrust trust, Optional<Instant> sourceDateEpoch, String kindBuildVersion) {}
+            RegistryTrust trust, Optional<Instant> sourceDateEpoch) {}
 
     /**
      * What the build produced.
@@ -174,7 +173,8 @@ public final class DaemonlessNodeBuild {
         pulled.forEach(p -> images.put(p.name(), p.image().manifest().digest()));
         String release = k8s.tarballSha256().map(s -> "sha256:" + s).orElseGet(() -> releaseDigest(k8s));
         Instant created = options.sourceDateEpoch().orElseGet(() -> releaseTime(k8s));
-        return new NodeInputs(options.kindBuildVersion() + "/layout-" + LAYOUT_REVISION, arch, k8s.version(), release,
+        String version = java.util.Objects.requireNonNullElse(DaemonlessNodeBuild.class.getPackage().getImplementationVersion(), "dev");
+        return new NodeInputs("kind-build " + version + ", layout " + LAYOUT_REVISION, arch, k8s.version(), release,
                 base.image().manifest().digest(), images, "sha256:" + nodeFiles.sha256(List.of(manifests.tree().sha256(List.of()))), created);
     }
 

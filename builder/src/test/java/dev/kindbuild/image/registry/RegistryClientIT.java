@@ -304,23 +304,6 @@ class RegistryClientIT {
     }
 
     static byte[] skopeo(String... args) throws Exception {
-        if (!Files.isExecutable(Path.of("/usr/bin/skopeo"))) {
-            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-                throw new IllegalStateException("CI=true and skopeo is missing (scripts/install-deps installs it)");
-            }
-            Assumptions.abort("skopeo is not installed");
-        }
-        List<String> command = new ArrayList<>(List.of("skopeo", "--insecure-policy"));
-        command.addAll(List.of(args));
-        if (args[0].equals("inspect") && List.of(args).stream().noneMatch(a -> a.startsWith("--tls-verify") || a.startsWith("--cert-dir")
-                || a.startsWith("--creds"))) {
-            command.add(3, "--tls-verify=false");
-        }
-        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.PIPE).start();
-        byte[] out = p.getInputStream().readAllBytes();
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue(), String.join(" ", command) + ": " + err);
-        return out;
+        return dev.kindbuild.testing.Skopeo.run(args);
     }
 }
