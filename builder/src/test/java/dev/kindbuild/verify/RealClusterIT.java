@@ -12,6 +12,9 @@ import dev.kindbuild.kube.KubernetesResolver;
 import dev.kindbuild.kube.KubernetesSource;
 import dev.kindbuild.lifecycle.TempPaths;
 import dev.kindbuild.node.NodeImageBuild;
+import dev.kindbuild.node.daemonless.DaemonlessNodeBuild;
+import dev.kindbuild.image.registry.RegistryTrust;
+import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.node.NodeImageRequest;
 import dev.kindbuild.node.NodeImageResult;
 import dev.kindbuild.registry.LocalRegistry;
@@ -106,8 +109,26 @@ class RealClusterIT {
         assertTrue(check(report, "no pulls").ok(), describe(report));
     }
 
+    /** The daemonless builder's image of the same tree runs the same cluster (its base read from the engine). */
     @Test
     @Order(2)
+    void theDaemonlessBuildersImageOfTheTreeRunsACluster() {
+        String tag = TAG_PREFIX + "oci";
+        tags.add(tag);
+        NodeImageRequest request = new NodeImageRequest(new KubernetesSource.SourceTree(tree), Optional.of(tag), Optional.of(TestBaseImage.TAG),
+                engine.facts().architecture(), mirrors, RegistryAccess.defaults(), List.of(), false, false, Optional.empty(),
+                Optional.of(VERSION), Optional.of(goRoot));
+        DaemonlessNodeBuild.Result built = new DaemonlessNodeBuild(ImageStore.defaultLocation(), new RecordingProgress()).run(request,
+                new DaemonlessNodeBuild.Options(Optional.of(engine), Optional.empty(), DaemonlessNodeBuild.ArchiveFormat.DOCKER, false,
+                        RegistryTrust.jvmDefault(), Optional.empty()));
+        assertEquals(built.node().imageId(), engine.inspectImage(tag).orElseThrow().id(), "loaded into the engine");
+        ClusterReport report = verifyCluster(tag);
+        assertTrue(report.passed(), describe(report));
+        assertTrue(check(report, "no pulls").ok(), describe(report));
+    }
+
+    @Test
+    @Order(3)
     void aNodeImageFromAReleaseTarballOfTheSameBinariesRunsACluster() throws IOException {
         Path tarball = releaseTarball(sourceBuild, work.resolve("kubernetes-server-linux-" + sourceBuild.arch() + ".tar.gz"), Map.of());
         NodeImageResult node = build(new KubernetesSource.File(tarball), "release-tarball", Optional.empty());
@@ -117,7 +138,7 @@ class RealClusterIT {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void aNodeImageWhoseKubeletCannotStartFailsVerifyCluster() throws IOException {
         // Answers --version like the real one, so the image builds and `verify` without --cluster passes its version
         // check; but as a daemon it dies at once, as a kubelet with a broken config or runtime would.
