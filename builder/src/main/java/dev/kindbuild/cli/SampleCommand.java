@@ -3,6 +3,7 @@ package dev.kindbuild.cli;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.progress.Progress;
 import dev.kindbuild.sample.SampleEnvironment;
+import dev.kindbuild.sample.SampleSize;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,6 +37,11 @@ final class SampleCommand implements Callable<Integer> {
     @Option(names = "--ready-file", paramLabel = "FILE", description = "Write the release URL to FILE once serving (for scripts).")
     Path readyFile;
 
+    @Option(names = "--real-size", description = {"Make the release and images as big as a real v1.31.2 (server tarball ~348 MB,",
+            "pulled images ~449 MB), padded to compress like real binaries: for benchmarks. Generated once into",
+            "$KIND_BUILD_CACHE/sample-real-size/, then reused."})
+    boolean realSize;
+
     @Mixin
     OutputOptions output;
 
@@ -58,7 +64,8 @@ final class SampleCommand implements Callable<Integer> {
                 Thread.currentThread().interrupt();
             }
         }));
-        try (SampleEnvironment env = SampleEnvironment.start(version, targetArch, port, registry, progress)) {
+        try (SampleEnvironment env = SampleEnvironment.start(version, targetArch, port, registry,
+                realSize ? SampleSize.REAL : SampleSize.STAND_IN, progress)) {
             String url = env.releaseUrl().toString();
             System.out.println(url);
             if (readyFile != null) {

@@ -38,14 +38,20 @@ public final class SampleEnvironment implements AutoCloseable {
      * {@code registry} is given (host:port), pushes the sample images there.
      */
     public static SampleEnvironment start(String version, String arch, int port, String registry, Progress progress) throws IOException {
+        return start(version, arch, port, registry, SampleSize.STAND_IN, progress);
+    }
+
+    /** As {@link #start(String, String, int, String, Progress)}, with release and images of {@code size}. */
+    public static SampleEnvironment start(String version, String arch, int port, String registry, SampleSize size,
+            Progress progress) throws IOException {
         Path root = Files.createTempDirectory("kind-build-sample-");
         try {
-            progress.run("Writing sample Kubernetes release " + version + " (" + arch + ")",
-                    () -> SampleRelease.writeRelease(root, version, arch));
+            progress.run("Writing " + (size == SampleSize.REAL ? "real-size " : "") + "sample Kubernetes release " + version
+                    + " (" + arch + ")", () -> SampleRelease.writeRelease(root, version, arch, size));
             SampleServer server = SampleServer.start(root, port);
             List<SampleImages.Pushed> pushed = new ArrayList<>();
             if (registry != null) {
-                SampleImages images = new SampleImages(RegistryAccess.defaults(), progress);
+                SampleImages images = new SampleImages(RegistryAccess.defaults(), progress, size);
                 pushed.addAll(images.pushAll(mirrorTargets(version, registry), arch));
             }
             return new SampleEnvironment(root, server, pushed);

@@ -45,10 +45,22 @@ public final class SampleImages {
 
     private final RegistryAccess access;
     private final Progress progress;
+    private final SampleSize size;
 
     public SampleImages(RegistryAccess access, Progress progress) {
+        this(access, progress, SampleSize.STAND_IN);
+    }
+
+    /**
+     * At {@link SampleSize#REAL} each image gets the layers of {@link RealSizes#pulledImageLayers} (base first, the
+     * program padded to the last layer's size), generated once into
+     * {@code $KIND_BUILD_CACHE/sample-real-size/images/} together with Jib's cache of their compressed layers, so a
+     * second run only pushes.
+     */
+    public SampleImages(RegistryAccess access, Progress progress, SampleSize size) {
         this.access = access;
         this.progress = progress;
+        this.size = size;
     }
 
     /** Pushes one sample image per target for linux/{@code arch}; returns their digests in order. */
@@ -67,22 +79,19 @@ public final class SampleImages {
                     + " (linux/" + arch + "): waiting for SIGTERM");
             Path work = Files.createTempDirectory("kind-build-sample");
             try {
-                Path file = work.resolve("program");
-                Files.write(file, program);
-                FileEntriesLayer layer = FileEntriesLayer.builder()
-                        .setName("program")
-                        .addEntry(file, AbsoluteUnixPath.get(PROGRAM_PATH), FilePermissions.fromOctalString("755"),
-                                FileEntriesLayer.DEFAULT_MODIFICATION_TIME)
-                        .build();
+                List<FileEntriesLayer> layers = size == SampleSize.REAL
+                        ? realSizeLayers(target, arch, program)
+                        : List.of(programLayer(work.resolve("program"), program));
+                Path layerCache = size == SampleSize.REAL ? realSizeDir().resolve("jib-layers") : work.resolve("app-cache");
                 Containerizer containerizer = Containerizer.to(access.registryImage(target, this::log))
                         .setAllowInsecureRegistries(access.allowsPlainHttp(target.registry()))
                         .setBaseImageLayersCache(work.resolve("base-cache"))
-                        .setApplicationLayersCache(work.resolve("app-cache"))
+                        .setApplicationLayersCache(layerCache)
                         .setToolName("kind-build")
                         .addEventHandler(LogEvent.class, this::log);
                 JibContainer result = Jib.fromScratch()
                         .setPlatforms(Set.of(new Platform(arch, "linux")))
-                        .addFileEntriesLayer(layer)
+                        .setFileEntriesLayers(layers)
                         .setEntrypoint(PROGRAM_PATH)
                         .setUser("65535:65535")
                         .setLabels(Map.of("dev.kindbuild.sample", "true"))
@@ -93,6 +102,55 @@ public final class SampleImages {
                 TempPaths.deleteTree(work);
             }
         }, p -> p.digest().substring(0, 19));
+    }
+
+    private static FileEntriesLayer programLayer(Path file, byte[] program) throws IOException {
+        Files.write(file, program);
+        return FileEntriesLayer.builder()
+                .setName("program")
+                .addEntry(file, AbsoluteUnixPath.get(PROGRAM_PATH), FilePermissions.fromOctalString("755"),
+                        FileEntriesLayer.DEFAULT_MODIFICATION_TIME)
+                .build();
+    }
+
+    private static Path realSizeDir() {
+        return dev.kindbuild.CacheLocation.root().resolve("sample-real-size").resolve("images");
+    }
+
+    /**
+     * The real-size layers of {@code target}: filler files, then the program padded to the last layer's size. The files
+     * stay in the cache (their mtimes too), so Jib finds its compressed layers in its cache on the next run.
+     */
+    private static List<FileEntriesLayer> realSizeLayers(ImageRef target, String arch, byte[] program) throws IOException {
+        List<Long> sizes = RealSizes.pulledImageLayers(target.repository());
+        // not keyed by registry: the same image pushed to a registry on another port reuses the files
+        String key = (target.repository() + "_" + target.tag() + "-" + arch).replaceAll("[^A-Za-z0-9._-]", "_");
+        Path dir = realSizeDir().resolve(key);
+        Path marker = dir.resolve("complete");
+        if (!Files.isRegularFile(marker) || !Files.readString(marker).equals(RealSizeRelease.REVISION)) {
+            TempPaths.deleteTree(dir);
+            Files.createDirectories(dir);
+            for (int i = 0; i < sizes.size(); i++) {
+                boolean last = i == sizes.size() - 1;
+                PaddedBinary file = new PaddedBinary(last ? program : new byte[0], Math.max(sizes.get(i), last ? program.length : 0),
+                        "kind-build real-size image " + key + " layer " + i);
+                try (java.io.OutputStream o = new java.io.BufferedOutputStream(Files.newOutputStream(dir.resolve("layer-" + i)), 1 << 16)) {
+                    file.writeTo(o);
+                }
+            }
+            Files.writeString(marker, RealSizeRelease.REVISION);
+        }
+        List<FileEntriesLayer> layers = new ArrayList<>();
+        for (int i = 0; i < sizes.size(); i++) {
+            boolean last = i == sizes.size() - 1;
+            layers.add(FileEntriesLayer.builder()
+                    .setName("layer-" + i)
+                    .addEntry(dir.resolve("layer-" + i),
+                            AbsoluteUnixPath.get(last ? PROGRAM_PATH : "/usr/lib/kind-sample/layer-" + i + ".bin"),
+                            FilePermissions.fromOctalString(last ? "755" : "644"), FileEntriesLayer.DEFAULT_MODIFICATION_TIME)
+                    .build());
+        }
+        return layers;
     }
 
     private void log(LogEvent e) {

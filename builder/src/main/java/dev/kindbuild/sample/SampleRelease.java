@@ -99,7 +99,15 @@ public final class SampleRelease {
 
     /** Writes the tarball and its {@code .sha256} into {@code outDir} (created if needed). */
     public static Written write(Path outDir, String version, String arch) throws IOException {
+        return write(outDir, version, arch, SampleSize.STAND_IN);
+    }
+
+    /** As {@link #write(Path, String, String)}, at {@code size}; a {@link SampleSize#REAL} one is streamed to disk. */
+    public static Written write(Path outDir, String version, String arch, SampleSize size) throws IOException {
         String v = KubeVersion.parse(version, "sample release version").toString();
+        if (size == SampleSize.REAL) {
+            return RealSizeRelease.write(outDir, v, arch);
+        }
         Files.createDirectories(outDir);
         Map<String, Tars.Entry> entries = new TreeMap<>();
         String bin = "kubernetes/server/bin/";
@@ -124,8 +132,13 @@ public final class SampleRelease {
 
     /** As {@link #write} into {@code <root>/<version>/}, the dl.k8s.io layout {@link SampleServer} serves. */
     public static Written writeRelease(Path root, String version, String arch) throws IOException {
+        return writeRelease(root, version, arch, SampleSize.STAND_IN);
+    }
+
+    /** As {@link #writeRelease(Path, String, String)} at {@code size}; a real-size one comes from the cache when there. */
+    public static Written writeRelease(Path root, String version, String arch, SampleSize size) throws IOException {
         String v = KubeVersion.parse(version, "sample release version").toString();
-        return write(root.resolve(v), v, arch);
+        return size == SampleSize.REAL ? RealSizeRelease.writeCached(root.resolve(v), v, arch) : write(root.resolve(v), v, arch);
     }
 
     private static void writeAtomically(Path target, byte[] data) throws IOException {

@@ -4,6 +4,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.Map;
@@ -22,8 +24,49 @@ final class Tars {
     /** The mtime of every sample entry: 2024-01-01T00:00:00Z. */
     static final Instant MTIME = Instant.parse("2024-01-01T00:00:00Z");
 
+    /** A tar member's bytes, written when the tar is: big ones (real-size fixtures) are never held in memory. */
+    interface Body {
+        long size();
+
+        void writeTo(OutputStream out) throws IOException;
+
+        static Body of(byte[] content) {
+            return new Body() {
+                @Override
+                public long size() {
+                    return content.length;
+                }
+
+                @Override
+                public void writeTo(OutputStream out) throws IOException {
+                    out.write(content);
+                }
+            };
+        }
+
+        /** The bytes of {@code file}, read when written (the file must not change in between). */
+        static Body of(Path file) throws IOException {
+            long size = Files.size(file);
+            return new Body() {
+                @Override
+                public long size() {
+                    return size;
+                }
+
+                @Override
+                public void writeTo(OutputStream out) throws IOException {
+                    Files.copy(file, out);
+                }
+            };
+        }
+    }
+
     /** One file in a tar: content and Unix mode (e.g. 0755). */
-    record Entry(byte[] content, int mode) {
+    record Entry(Body body, int mode) {
+        Entry(byte[] content, int mode) {
+            this(Body.of(content), mode);
+        }
+
         static Entry text(String text, int mode) {
             return new Entry(text.getBytes(StandardCharsets.UTF_8), mode);
         }
@@ -61,11 +104,11 @@ final class Tars {
             te.setGroupName("root");
             te.setMode((dir ? TarArchiveEntry.DEFAULT_DIR_MODE & ~0777 | 0755 : TarArchiveEntry.DEFAULT_FILE_MODE & ~0777 | e.getValue().mode()));
             if (!dir) {
-                te.setSize(e.getValue().content().length);
+                te.setSize(e.getValue().body().size());
             }
             tar.putArchiveEntry(te);
             if (!dir) {
-                tar.write(e.getValue().content());
+                e.getValue().body().writeTo(tar);
             }
             tar.closeArchiveEntry();
         }

@@ -22,7 +22,7 @@ import java.util.zip.Deflater;
  * the header is fixed (mtime 0, no name, OS "unknown"), the level is fixed. The result is a standard gzip member any
  * reader accepts; it is not byte-identical to single-threaded gzip's, and need not be.
  */
-final class ParallelGzipOutputStream extends OutputStream {
+public final class ParallelGzipOutputStream extends OutputStream {
     static final int BLOCK = 128 << 10;
     private static final int DICTIONARY = 32 << 10;
     private static final byte[] HEADER = {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, (byte) 255};
@@ -39,7 +39,7 @@ final class ParallelGzipOutputStream extends OutputStream {
     private long total;
     private boolean closed;
 
-    ParallelGzipOutputStream(OutputStream out, int level) throws IOException {
+    public ParallelGzipOutputStream(OutputStream out, int level) throws IOException {
         this.out = out;
         this.level = level;
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
