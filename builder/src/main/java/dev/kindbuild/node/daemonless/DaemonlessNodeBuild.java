@@ -117,7 +117,7 @@ public final class DaemonlessNodeBuild {
             RequiredImages.Required required = timed.step("Listing required images", () -> RequiredImages.listOnHost(
                     k8s.binary("kubeadm"), request.arch(), k8s.kubeVersion(), manifests, request.extraImages(), timed::notice),
                     r -> r.all().size() + " images");
-            List<String> releaseNames = ImagesInStore.releaseNames(k8s);
+            List<String> releaseNames = ImagesInStore.releaseNames(k8s, required.all());
             List<ImagesInStore.NodeImage> pulled = timed.step("Pulling images", () -> ImagesInStore.pull(required.all(), releaseNames,
                     quiet -> new RegistryPull(clients, request.mirrors(), store, quiet), request.arch(), timed), p -> p.size() + " images");
 
@@ -130,7 +130,7 @@ public final class DaemonlessNodeBuild {
                 timed.notice("inputs unchanged: the store has this node image already (" + built.image().manifest().digest().substring(0, 19) + ")");
             } else {
                 List<ImagesInStore.NodeImage> images = new ArrayList<>(timed.step("Reading the release's images",
-                        () -> ImagesInStore.fromRelease(k8s, store), r -> r.size() + " images"));
+                        () -> ImagesInStore.fromRelease(k8s, releaseNames, store), r -> r.size() + " images"));
                 images.addAll(pulled);
                 ImageContents baseFiles = timed.step("Reading base image files", () -> {
                     ImageContents c = ImageContents.of(store, base.image());

@@ -54,21 +54,30 @@ final class ImagesInStore {
         return out;
     }
 
-    /** The names the release's image archives carry, as kubeadm lists them (no arch suffix). */
-    static List<String> releaseNames(KubernetesArtifacts k8s) {
+    /**
+     * The names of the release's image archives, in {@link KubernetesArtifacts#imageTars()} order: the name kubeadm asks
+     * for when it lists an image of that archive's name and the release's version (no need to read the archive: a
+     * warm build reads none of them), else the archive's own tag without its arch suffix.
+     */
+    static List<String> releaseNames(KubernetesArtifacts k8s, List<String> required) {
+        String tag = k8s.version().replace('+', '_');
         List<String> names = new ArrayList<>();
         for (Path tar : k8s.imageTars()) {
-            names.add(releaseName(tar, k8s.arch()));
+            String component = tar.getFileName().toString().replaceFirst("\\.tar$", "");
+            names.add(required.stream().map(ImageRef::parse)
+                    .filter(r -> tag.equals(r.tag()) && (r.repository().equals(component) || r.repository().endsWith("/" + component)))
+                    .map(ImageRef::nameWithTag).findFirst()
+                    .orElseGet(() -> releaseName(tar, k8s.arch())));
         }
         return names;
     }
 
-    /** Reads the release's image archives into the store. */
-    static List<NodeImage> fromRelease(KubernetesArtifacts k8s, ImageStore store) {
+    /** Reads the release's image archives into the store, under {@code names} ({@link #releaseNames}). */
+    static List<NodeImage> fromRelease(KubernetesArtifacts k8s, List<String> names, ImageStore store) {
         Map<String, NodeImage> out = new LinkedHashMap<>();
-        for (Path tar : k8s.imageTars()) {
-            String name = releaseName(tar, k8s.arch());
-            out.put(name, new NodeImage(name, "", "release", ArchiveImport.dockerArchive(store, tar)));
+        for (int i = 0; i < k8s.imageTars().size(); i++) {
+            String name = names.get(i);
+            out.put(name, new NodeImage(name, "", "release", ArchiveImport.dockerArchive(store, k8s.imageTars().get(i))));
         }
         return List.copyOf(out.values());
     }
