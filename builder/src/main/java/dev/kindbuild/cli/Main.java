@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 BaseImageCommand.class,
                 NodeImageCommand.class,
+                AddImageCommand.class,
                 VerifyCommand.class,
                 VersionCommand.class,
                 CleanupCommand.class,

@@ -106,7 +106,7 @@ final class NodeImageCommand implements Callable<Integer> {
         }
     }
 
-    private DaemonlessNodeBuild.ArchiveFormat archiveFormat() {
+    static DaemonlessNodeBuild.ArchiveFormat archiveFormat(String outputFormat) {
         if (outputFormat == null || outputFormat.equals("docker") || outputFormat.equals("docker-archive")) {
             return DaemonlessNodeBuild.ArchiveFormat.DOCKER;
         }
@@ -117,7 +117,7 @@ final class NodeImageCommand implements Callable<Integer> {
     }
 
     /** Reproducible builds' convention: SOURCE_DATE_EPOCH (seconds) fixes the image time. */
-    private static Optional<java.time.Instant> sourceDateEpoch() {
+    static Optional<java.time.Instant> sourceDateEpoch() {
         String v = System.getenv("SOURCE_DATE_EPOCH");
         if (v == null || v.isBlank()) {
             return Optional.empty();
@@ -155,7 +155,7 @@ final class NodeImageCommand implements Callable<Integer> {
         }
         RegistryMirrors parsedMirrors = RegistryMirrors.parse(mirrors);
         RegistryAccess access = RegistryAccess.of(registry.insecureRegistries);
-        DaemonlessNodeBuild.ArchiveFormat format = archiveFormat();
+        DaemonlessNodeBuild.ArchiveFormat format = archiveFormat(outputFormat);
         if (outputFormat != null && outputFile == null) {
             throw new UserError("--output-format needs --output FILE");
         }

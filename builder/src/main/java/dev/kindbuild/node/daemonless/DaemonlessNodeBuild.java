@@ -100,7 +100,7 @@ public final class DaemonlessNodeBuild {
             }
             progress.emit(event);
         };
-        checkOutputs(request, options);
+        checkOutputs(options);
         BaseImageSource baseSource = BaseImageSource.parse(request.baseImage());
         RegistryClients clients = new RegistryClients(request.access(), options.trust(), timed);
         try (CleanupStack cleanup = new CleanupStack()) {
@@ -150,7 +150,7 @@ public final class DaemonlessNodeBuild {
             store.tag(tag, built.image().manifest());
             List<String> outputs = new ArrayList<>();
             outputs.add("kind-build's image store (" + store.root() + ") as " + tag);
-            Optional<PushResult> pushed = deliver(built.image(), tag, base, options, clients, outputs, timed);
+            Optional<PushResult> pushed = DeliverImage.run(store, built.image(), tag, base.repository(), options, clients, outputs, timed);
             NodeImageResult node = new NodeImageResult(tag, built.image().config().digest(), k8s.version(), base.name(), built.records(), seconds);
             return new Result(node, built.image().manifest().digest(), cached.isPresent(), pushed, outputs);
         }
@@ -159,8 +159,8 @@ public final class DaemonlessNodeBuild {
     /** A node image in the store and the records of its /kind/images.json. */
     private record Built(StoredImage image, List<ImageRecord> records) {}
 
-    /** Refused before any work: nowhere to put the result, or an archive format without a file. */
-    private static void checkOutputs(NodeImageRequest request, Options options) {
+    /** Refused before any work: nowhere to put the result. */
+    static void checkOutputs(Options options) {
         if (options.output().isEmpty() && !options.push() && options.engine().isEmpty()) {
             throw new UserError("no Docker engine to load the node image into: give --output FILE (a docker-archive, or an OCI "
                     + "archive with --output-format oci) or --push");
@@ -251,37 +251,6 @@ public final class DaemonlessNodeBuild {
         } catch (IOException e) {
             return Optional.empty();
         }
-    }
-
-    private Optional<PushResult> deliver(StoredImage image, String tag, ObtainBaseImage.Base base, Options options, RegistryClients clients,
-            List<String> outputs, Progress timed) {
-        if (options.output().isPresent()) {
-            Path file = options.output().get();
-            if (options.format() == ArchiveFormat.OCI) {
-                timed.run("Writing OCI archive " + file, () -> OciArchiveOutput.write(store, image, tag, file));
-                outputs.add("OCI archive " + file);
-            } else {
-                timed.run("Writing docker-archive " + file, () -> DockerArchiveOutput.write(store, image, List.of(tag), file));
-                outputs.add("docker-archive " + file);
-            }
-        } else if (options.engine().isPresent()) {
-            DockerEngine engine = options.engine().get();
-            boolean present = engine.inspectImage(tag).map(ImageInfo::id).filter(image.config().digest()::equals).isPresent();
-            if (present) {
-                timed.notice("the engine has " + tag + " at this image already");
-            } else {
-                timed.run("Loading " + tag + " into the engine", () -> EngineImages.load(engine, store, image, List.of(tag)));
-            }
-            outputs.add("the Docker engine as " + tag);
-        }
-        if (!options.push()) {
-            return Optional.empty();
-        }
-        ImageRef target = ImageRef.parse(tag);
-        Optional<String> mountFrom = base.repository().filter(r -> r.registry().equals(target.registry())).map(ImageRef::repository);
-        PushResult pushed = new RegistryPush(clients, store, timed).push(image, target, mountFrom);
-        outputs.add("registry " + pushed.pinned());
-        return Optional.of(pushed);
     }
 
     private static KubernetesResolver.Options resolverOptions(NodeImageRequest request) {

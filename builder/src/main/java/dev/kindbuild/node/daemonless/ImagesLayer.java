@@ -35,9 +35,19 @@ final class ImagesLayer {
     record Written(Layer layer, List<ImageRecord> records) {}
 
     static Written write(List<ImagesInStore.NodeImage> images, ImageStore store, Instant mtime) {
+        return write(images, List.of(), Set.of(), store, mtime);
+    }
+
+    /**
+     * The layer for {@code images} on top of a node that has {@code existing} recorded and the layer blobs
+     * {@code present} in its content store: those are not written again, and the new images.json lists the existing
+     * records first (an image of the same name is replaced by the new one).
+     */
+    static Written write(List<ImagesInStore.NodeImage> images, List<ImageRecord> existing, Set<String> present, ImageStore store,
+            Instant mtime) {
         LayerBuilder layer = new LayerBuilder();
         List<ImageRecord> records = new ArrayList<>();
-        Set<String> placed = new HashSet<>();
+        Set<String> placed = new HashSet<>(present);
         for (ImagesInStore.NodeImage i : images) {
             String file = ImageRef.parse(i.name()).fileName().replaceFirst("\\.tar$", "") + ContentStoreLayout.STUB_SUFFIX;
             byte[] stub = stub(i, store);
@@ -51,6 +61,10 @@ final class ImagesLayer {
             }
             records.add(new ImageRecord(i.name(), i.digest(), i.image().config().digest(), file, i.source(), bytes));
         }
+        List<String> added = images.stream().map(ImagesInStore.NodeImage::name).toList();
+        List<ImageRecord> all = new ArrayList<>(existing.stream().filter(r -> !added.contains(r.name())).toList());
+        all.addAll(records);
+        records = all;
         try {
             layer.add(LayerEntry.file(NodeLayout.IMAGES_LIST, JSON.writeValueAsBytes(records), 0644));
         } catch (IOException e) {

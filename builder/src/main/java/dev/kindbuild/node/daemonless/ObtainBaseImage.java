@@ -46,7 +46,7 @@ final class ObtainBaseImage {
         return base;
     }
 
-    private static Base obtain(BaseImageSource source, ImageStore store, Optional<DockerEngine> engine, RegistryPull pull,
+    static Base obtain(BaseImageSource source, ImageStore store, Optional<DockerEngine> engine, RegistryPull pull,
             String arch, Progress progress) {
         if (source instanceof BaseImageSource.DockerArchiveFile d) {
             StoredImage image = fromFile(store, d.file(), () -> ArchiveImport.dockerArchive(store, d.file()));

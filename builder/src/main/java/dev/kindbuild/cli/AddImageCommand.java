@@ -1,0 +1,104 @@
+package dev.kindbuild.cli;
+
+import dev.kindbuild.UserError;
+import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.image.RegistryAccess;
+import dev.kindbuild.image.RegistryMirrors;
+import dev.kindbuild.image.registry.RegistryTrust;
+import dev.kindbuild.image.store.ImageStore;
+import dev.kindbuild.node.ImageRecord;
+import dev.kindbuild.node.daemonless.AddImageBuild;
+import dev.kindbuild.node.daemonless.DaemonlessNodeBuild;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** `kind-build add-image`: more images baked into an existing node image, as one new layer. */
+@Command(name = "add-image", mixinStandardHelpOptions = true,
+        description = {"Add images to a node image's /kind/images as one new layer (no Kubernetes rebuild, no engine needed).",
+                "NODE_IMAGE is a reference, docker-archive:PATH or oci-archive:PATH; REF... are images to pull."})
+final class AddImageCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "NODE_IMAGE", description = "The node image to add to.")
+    String node;
+
+    @Parameters(index = "1..*", arity = "0..*", paramLabel = "REF", description = "Images to pull and add.")
+    List<String> refs = new ArrayList<>();
+
+    @Option(names = "--from-archive", paramLabel = "FILE", description = "Add the image in this docker-archive (`docker save` output; repeatable).")
+    List<Path> archives = new ArrayList<>();
+
+    @Option(names = "--image", paramLabel = "NAME", description = "Name of the new node image (default: NODE_IMAGE's own name).")
+    String image;
+
+    @Mixin
+    ArchOption arch;
+
+    @Option(names = "--registry-mirror", paramLabel = "HOST=MIRROR", description = "Pull images of registry HOST from MIRROR (repeatable).")
+    List<String> mirrors = new ArrayList<>();
+
+    @Option(names = "--output", paramLabel = "FILE", description = "Write the new node image to FILE instead of the engine.")
+    Path outputFile;
+
+    @Option(names = "--output-format", paramLabel = "docker|oci", description = "Format of --output: docker (default) or oci.")
+    String outputFormat;
+
+    @Option(names = "--ca-cert", paramLabel = "PEM", description = "Also trust this CA for registry TLS.")
+    Path caCert;
+
+    @Mixin
+    RegistryOptions registry;
+
+    @Mixin
+    OutputOptions output;
+
+    @Override
+    public Integer call() {
+        arch.validate();
+        for (Path a : archives) {
+            if (!java.nio.file.Files.isRegularFile(a)) {
+                throw new UserError("--from-archive " + a + ": no such file");
+            }
+        }
+        if (outputFormat != null && outputFile == null) {
+            throw new UserError("--output-format needs --output FILE");
+        }
+        DaemonlessNodeBuild.ArchiveFormat format = NodeImageCommand.archiveFormat(outputFormat);
+        RegistryMirrors parsedMirrors = RegistryMirrors.parse(mirrors);
+        RegistryAccess access = RegistryAccess.of(registry.insecureRegistries);
+        RegistryTrust trust = caCert == null ? RegistryTrust.jvmDefault() : RegistryTrust.withCaCert(caCert);
+        var progress = output.progress();
+        Optional<DockerEngine> engine = DockerEngine.tryConnect();
+        try {
+            String targetArch = arch.arch != null ? arch.arch
+                    : engine.map(e -> e.facts().architecture()).orElse(DockerEngine.normalizeArch(System.getProperty("os.arch")));
+            AddImageBuild.Request request = new AddImageBuild.Request(node, refs, archives, Optional.ofNullable(image), targetArch,
+                    parsedMirrors, access);
+            AddImageBuild.Result r = new AddImageBuild(ImageStore.defaultLocation(), progress).run(request,
+                    new DaemonlessNodeBuild.Options(engine, Optional.ofNullable(outputFile), format, registry.push, trust,
+                            NodeImageCommand.sourceDateEpoch()));
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("image", r.image());
+            json.put("manifestDigest", r.manifest());
+            json.put("imageId", r.configDigest());
+            json.put("added", r.added().stream().map(ImageRecord::name).toList());
+            json.put("images", r.images().size());
+            json.put("outputs", r.outputs());
+            r.pushed().ifPresent(p -> json.put("pushed", p.pinned().toString()));
+            output.print(json, "Node image ready: " + r.image() + " (" + r.added().size() + " images added, " + r.images().size()
+                    + " in all) in " + r.outputs().get(r.outputs().size() > 1 ? 1 : 0)
+                    + r.pushed().map(p -> ", pushed " + p.pinned()).orElse(""));
+            return 0;
+        } finally {
+            engine.ifPresent(DockerEngine::close);
+        }
+    }
+}
