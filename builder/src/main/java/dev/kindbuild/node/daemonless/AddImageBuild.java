@@ -84,7 +84,7 @@ public final class AddImageBuild {
                 BaseImageSource.parse(Optional.of(request.node())), store, options.engine(),
                 new RegistryPull(clients, request.mirrors(), store, progress), request.arch(), progress),
                 n -> n.image().manifest().digest().substring(0, 19));
-        checkNode(node, request.arch());
+        checkNode(node, request.node(), request.arch());
         NodeFiles files = progress.step("Reading its image records", () -> nodeFiles(node.image()), f -> f.records().size() + " images");
 
         List<ImagesInStore.NodeImage> added = new ArrayList<>(progress.step("Pulling images", () -> ImagesInStore.pull(request.refs(),
@@ -111,15 +111,15 @@ public final class AddImageBuild {
     }
 
     /** Only node images: adding to a base image would make an image that looks like a node and is not one. */
-    private static void checkNode(ObtainBaseImage.Base node, String arch) {
+    private static void checkNode(ObtainBaseImage.Base node, String given, String arch) {
         var labels = node.image().configJson().path("config").path("Labels");
         if (!"node".equals(labels.path(Labels.IMAGE_KIND).asText()) && labels.path(NodeLayout.LABEL_K8S_VERSION).asText("").isEmpty()) {
-            throw new UserError(node.name() + " is not a node image (no " + NodeLayout.LABEL_K8S_VERSION + " label): add images to an "
+            throw new UserError(given + " is not a node image (no " + NodeLayout.LABEL_K8S_VERSION + " label): add images to an "
                     + "image `kind-build node-image` or kind made");
         }
         String imageArch = DockerEngine.normalizeArch(node.image().architecture());
         if (!imageArch.equals(arch)) {
-            throw new UserError(node.name() + " is a linux/" + imageArch + " node image; the images to add were asked for linux/" + arch
+            throw new UserError(given + " is a linux/" + imageArch + " node image; the images to add were asked for linux/" + arch
                     + ": give --arch " + imageArch);
         }
     }

@@ -11,8 +11,12 @@ public sealed interface BaseImageSource {
     String DOCKER_ARCHIVE = "docker-archive:";
     String OCI_ARCHIVE = "oci-archive:";
 
-    /** A reference: the engine's image when an engine has it, else pulled from its registry. */
-    record Named(ImageRef ref) implements BaseImageSource {}
+    /**
+     * A reference: kind-build's own copy in its store when it has it (and the engine has no other image under that
+     * name), else the engine's image when an engine has it, else pulled from its registry. {@code given} is how the
+     * user wrote it, which is also how builds name their results in the store.
+     */
+    record Named(ImageRef ref, String given) implements BaseImageSource {}
 
     /** A {@code docker save} tarball. */
     record DockerArchiveFile(Path file) implements BaseImageSource {}
@@ -35,7 +39,7 @@ public sealed interface BaseImageSource {
         if (a.startsWith(OCI_ARCHIVE)) {
             return new OciArchiveFile(existing(a.substring(OCI_ARCHIVE.length()), a));
         }
-        return new Named(ImageRef.parse(a));
+        return new Named(ImageRef.parse(a), a);
     }
 
     /** Whether {@code arg} names an archive rather than an image reference (the reference check must not see it). */

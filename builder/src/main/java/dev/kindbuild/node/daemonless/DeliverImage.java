@@ -31,13 +31,18 @@ final class DeliverImage {
             DaemonlessNodeBuild.Options options, RegistryClients clients, List<String> outputs, Progress progress) {
         if (options.output().isPresent()) {
             Path file = options.output().get();
-            if (options.format() == DaemonlessNodeBuild.ArchiveFormat.OCI) {
-                progress.run("Writing OCI archive " + file, () -> OciArchiveOutput.write(store, image, tag, file));
-                outputs.add("OCI archive " + file);
+            String written = writtenMark(image, tag, options.format());
+            boolean oci = options.format() == DaemonlessNodeBuild.ArchiveFormat.OCI;
+            String what = (oci ? "OCI archive " : "docker-archive ") + file;
+            if (writtenMark(store, file).filter(written::equals).isPresent()) {
+                progress.notice(file + " holds this image already (unchanged since kind-build wrote it)");
+            } else if (oci) {
+                progress.run("Writing " + what, () -> OciArchiveOutput.write(store, image, tag, file));
             } else {
-                progress.run("Writing docker-archive " + file, () -> DockerArchiveOutput.write(store, image, List.of(tag), file));
-                outputs.add("docker-archive " + file);
+                progress.run("Writing " + what, () -> DockerArchiveOutput.write(store, image, List.of(tag), file));
             }
+            outputs.add(what);
+            remember(store, file, written);
         } else if (options.engine().isPresent()) {
             DockerEngine engine = options.engine().get();
             boolean present = engine.inspectImage(tag).map(ImageInfo::id).filter(image.config().digest()::equals).isPresent();
@@ -56,5 +61,49 @@ final class DeliverImage {
         PushResult pushed = new RegistryPush(clients, store, progress).push(image, target, mount);
         outputs.add("registry " + pushed.pinned());
         return Optional.of(pushed);
+    }
+
+    /**
+     * What an archive file kind-build wrote holds: the image, tag and format, plus the file's size and mtime when it
+     * was written. A rebuild whose file still matches is not written again (an archive of the same image, tag and
+     * format is the same bytes); a file changed since, by size or mtime, is.
+     */
+    private static String writtenMark(StoredImage image, String tag, DaemonlessNodeBuild.ArchiveFormat format) {
+        return image.manifest().digest() + " " + tag + " " + format;
+    }
+
+    private static String markName(Path file) {
+        return "kind-build.output/" + dev.kindbuild.kube.Sha256.of(file.toAbsolutePath().normalize().toString()
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    private static String fileState(Path file) throws java.io.IOException {
+        return java.nio.file.Files.size(file) + " " + java.nio.file.Files.getLastModifiedTime(file).toMillis();
+    }
+
+    /** The mark recorded for {@code file}, if the file is still as it was written. */
+    private static Optional<String> writtenMark(ImageStore store, Path file) {
+        try {
+            if (!java.nio.file.Files.isRegularFile(file)) {
+                return Optional.empty();
+            }
+            Optional<dev.kindbuild.image.store.Descriptor> d = store.resolve(markName(file)).filter(x -> store.has(x.digest()));
+            if (d.isEmpty()) {
+                return Optional.empty();
+            }
+            String[] mark = new String(store.readSmall(d.get().digest()), java.nio.charset.StandardCharsets.UTF_8).split("\n", 2);
+            return mark.length == 2 && mark[0].equals(fileState(file)) ? Optional.of(mark[1]) : Optional.empty();
+        } catch (java.io.IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static void remember(ImageStore store, Path file, String written) {
+        try {
+            byte[] mark = (fileState(file) + "\n" + written).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            store.tag(markName(file), store.put(mark, "application/vnd.kind-build.output-mark"));
+        } catch (java.io.IOException e) {
+            // no mark: the next build writes the file again
+        }
     }
 }

@@ -57,7 +57,14 @@ final class ObtainBaseImage {
             return new Base(image, image.manifest().digest(), Optional.empty());
         }
         if (source instanceof BaseImageSource.Named n) {
-            if (engine.isPresent() && engine.get().inspectImage(n.ref().toString()).isPresent()) {
+            Optional<StoredImage> stored = cached(store, n.given()).or(() -> cached(store, n.ref().toString()));
+            Optional<String> engineId = engine.flatMap(e -> e.inspectImage(n.ref().toString())).map(ImageInfo::id);
+            // An image kind-build made or pulled is in the store byte for byte; the engine's copy (docker save) is
+            // not, so the store's is taken whenever the engine holds that same image (or no engine does).
+            if (stored.isPresent() && engineId.map(stored.get().config().digest()::equals).orElse(true)) {
+                return new Base(stored.get(), n.ref().toString(), Optional.empty());
+            }
+            if (engineId.isPresent()) {
                 return new Base(fromEngine(store, engine.get(), n.ref().toString()), n.ref().toString(), Optional.empty());
             }
             PullResult pulled = pull.pull(n.ref(), Platform.linux(arch));
