@@ -88,6 +88,9 @@ final class NodeImageCommand implements Callable<Integer> {
     @Option(names = "--output-format", paramLabel = "docker|oci", description = "Format of --output: docker (docker-archive, default) or oci (OCI image layout tarball).")
     String outputFormat;
 
+    @Option(names = "--record", paramLabel = "FILE", description = "Also write the result as JSON to FILE (the build record: inputs, digests, sizes, timings).")
+    Path recordFile;
+
     @Option(names = "--ca-cert", paramLabel = "PEM", description = "Also trust this CA for registry TLS (--builder oci pulls and pushes).")
     Path caCert;
 
@@ -194,6 +197,11 @@ final class NodeImageCommand implements Callable<Integer> {
                 json.put("manifestDigest", r.manifest());
                 json.put("reused", r.reused());
                 json.put("outputs", r.outputs());
+                try {
+                    json.put("inputs", new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.inputs()));
+                } catch (java.io.IOException e) {
+                    throw new IllegalStateException(e);
+                }
                 where = r.outputs().size() > 1 ? r.outputs().get(1) : r.outputs().get(0);
             } else {
                 result = new NodeImageBuild(engine.get(), progress).run(request);
@@ -221,8 +229,11 @@ final class NodeImageCommand implements Callable<Integer> {
             json.put("stepSeconds", result.stepSeconds());
             pushed.ifPresent(d -> json.put("pushed", d));
             json.put("seconds", (System.nanoTime() - start) / 1e9);
+            if (recordFile != null) {
+                OutputOptions.writeJson(recordFile, json);
+            }
             output.print(json, "Node image ready: " + result.image() + " (Kubernetes " + result.version() + ", "
-                    + result.images().size() + " images baked in) in " + where + pushed.map(d -> ", pushed " + d).orElse(""));
+                    + result.images().size() + " images baked in) in " + where + pushed.map(d -> ", pushed as:\n" + d).orElse(""));
             return 0;
         } finally {
             engine.ifPresent(DockerEngine::close);

@@ -22,6 +22,23 @@ final class OutputOptions {
         return ConsoleProgress.onStderr(verbose);
     }
 
+    /** Writes {@code result} as JSON to {@code file} through a temp file renamed into place. */
+    static void writeJson(java.nio.file.Path file, Map<String, Object> result) {
+        java.nio.file.Path abs = file.toAbsolutePath();
+        java.nio.file.Path tmp = abs.resolveSibling("." + abs.getFileName() + ".partial-" + ProcessHandle.current().pid());
+        try {
+            java.nio.file.Files.write(tmp, JSON.writeValueAsBytes(result));
+            java.nio.file.Files.move(tmp, abs, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (java.io.IOException e) {
+            try {
+                java.nio.file.Files.deleteIfExists(tmp);
+            } catch (java.io.IOException ignored) {
+                // the write failed first; that is the error to report
+            }
+            throw new dev.kindbuild.UserError("cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Prints the result: JSON when asked, else the human lines. */
     void print(Map<String, Object> result, String humanSummary) {
         if (json) {

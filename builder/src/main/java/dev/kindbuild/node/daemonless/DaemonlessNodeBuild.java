@@ -4,18 +4,12 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kindbuild.UserError;
 import dev.kindbuild.engine.DockerEngine;
-import dev.kindbuild.engine.ImageInfo;
-import dev.kindbuild.image.ImageRef;
-import dev.kindbuild.image.archive.DockerArchiveOutput;
-import dev.kindbuild.image.archive.EngineImages;
-import dev.kindbuild.image.archive.OciArchiveOutput;
 import dev.kindbuild.image.layer.ImageAssembly;
 import dev.kindbuild.image.layer.ImageContents;
 import dev.kindbuild.image.layer.Layer;
 import dev.kindbuild.image.registry.PushResult;
 import dev.kindbuild.image.registry.RegistryClients;
 import dev.kindbuild.image.registry.RegistryPull;
-import dev.kindbuild.image.registry.RegistryPush;
 import dev.kindbuild.image.registry.RegistryTrust;
 import dev.kindbuild.image.store.Descriptor;
 import dev.kindbuild.image.store.ImageStore;
@@ -81,8 +75,10 @@ public final class DaemonlessNodeBuild {
      * @param reused   true when the store already had the image for these inputs
      * @param pushed   where it was pushed, pinned by digest
      * @param outputs  where it was delivered, one line each
+     * @param inputs   what it was made from (the {@link NodeInputs} label's JSON)
      */
-    public record Result(NodeImageResult node, String manifest, boolean reused, Optional<PushResult> pushed, List<String> outputs) {}
+    public record Result(NodeImageResult node, String manifest, boolean reused, Optional<PushResult> pushed, List<String> outputs,
+            String inputs) {}
 
     private final ImageStore store;
     private final Progress progress;
@@ -152,7 +148,7 @@ public final class DaemonlessNodeBuild {
             outputs.add("kind-build's image store (" + store.root() + ") as " + tag);
             Optional<PushResult> pushed = DeliverImage.run(store, built.image(), tag, base.repository(), options, clients, outputs, timed);
             NodeImageResult node = new NodeImageResult(tag, built.image().config().digest(), k8s.version(), base.name(), built.records(), seconds);
-            return new Result(node, built.image().manifest().digest(), cached.isPresent(), pushed, outputs);
+            return new Result(node, built.image().manifest().digest(), cached.isPresent(), pushed, outputs, inputs.json());
         }
     }
 

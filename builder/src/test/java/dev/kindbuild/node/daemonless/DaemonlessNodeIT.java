@@ -135,6 +135,7 @@ class DaemonlessNodeIT {
         CliRun r;
         try {
             r = CliRun.of("node-image", V, "--k8s-release-url", env.releaseUrl().toString(), "--image", TAG, "--json",
+                    "--record", tmp.resolve("record.json").toString(),
                     "--base-image", "docker-archive:" + baseArchive, "--output", out.toString(),
                     "--registry-mirror", "registry.k8s.io=" + REGISTRY.host(), "--registry-mirror", "docker.io=" + REGISTRY.host());
         } finally {
@@ -147,6 +148,8 @@ class DaemonlessNodeIT {
         assertEquals("oci", result.path("builder").asText());
         assertFalse(result.path("reused").asBoolean());
         firstDigest = result.path("manifestDigest").asText();
+        assertEquals(result, JSON.readTree(tmp.resolve("record.json").toFile()), "--record writes what --json prints");
+        assertTrue(result.path("inputs").path("release").asText().startsWith("sha256:"), r.out());
         assertTrue(Files.isRegularFile(out));
 
         // The base's layers come first, unchanged, and three layers follow.
