@@ -4,7 +4,6 @@ import dev.kindbuild.UserError;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.image.RegistryAccess;
 import dev.kindbuild.image.RegistryMirrors;
-import dev.kindbuild.image.registry.RegistryTrust;
 import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.node.ImageRecord;
 import dev.kindbuild.node.daemonless.AddImageBuild;
@@ -45,14 +44,8 @@ final class AddImageCommand implements Callable<Integer> {
     @Option(names = "--registry-mirror", paramLabel = "HOST=MIRROR", description = "Pull images of registry HOST from MIRROR (repeatable).")
     List<String> mirrors = new ArrayList<>();
 
-    @Option(names = "--output", paramLabel = "FILE", description = "Write the new node image to FILE instead of the engine.")
-    Path outputFile;
-
-    @Option(names = "--output-format", paramLabel = "docker|oci", description = "Format of --output: docker (default) or oci.")
-    String outputFormat;
-
-    @Option(names = "--ca-cert", paramLabel = "PEM", description = "Also trust this CA for registry TLS.")
-    Path caCert;
+    @Mixin
+    DaemonlessOutputOptions daemonless;
 
     @Mixin
     RegistryOptions registry;
@@ -68,23 +61,18 @@ final class AddImageCommand implements Callable<Integer> {
                 throw new UserError("--from-archive " + a + ": no such file");
             }
         }
-        if (outputFormat != null && outputFile == null) {
-            throw new UserError("--output-format needs --output FILE");
-        }
-        DaemonlessNodeBuild.ArchiveFormat format = NodeImageCommand.archiveFormat(outputFormat);
+        DaemonlessNodeBuild.ArchiveFormat format = daemonless.format();
         RegistryMirrors parsedMirrors = RegistryMirrors.parse(mirrors);
         RegistryAccess access = RegistryAccess.of(registry.insecureRegistries);
-        RegistryTrust trust = caCert == null ? RegistryTrust.jvmDefault() : RegistryTrust.withCaCert(caCert);
         var progress = output.progress();
         Optional<DockerEngine> engine = DockerEngine.tryConnect();
         try {
-            String targetArch = arch.arch != null ? arch.arch
-                    : engine.map(e -> e.facts().architecture()).orElse(DockerEngine.normalizeArch(System.getProperty("os.arch")));
+            String targetArch = arch.resolve(engine);
             AddImageBuild.Request request = new AddImageBuild.Request(node, refs, archives, Optional.ofNullable(image), targetArch,
                     parsedMirrors, access);
             AddImageBuild.Result r = new AddImageBuild(ImageStore.defaultLocation(), progress).run(request,
-                    new DaemonlessNodeBuild.Options(engine, Optional.ofNullable(outputFile), format, registry.push, trust,
-                            NodeImageCommand.sourceDateEpoch()));
+                    new DaemonlessNodeBuild.Options(engine, daemonless.output(), format, registry.push, daemonless.trust(),
+                            DaemonlessOutputOptions.sourceDateEpoch()));
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("image", r.image());
             json.put("manifestDigest", r.manifest());

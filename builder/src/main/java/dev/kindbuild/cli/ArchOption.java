@@ -17,6 +17,12 @@ final class ArchOption {
         }
     }
 
+    /** The architecture asked for, else the engine's when one answers, else this host's. */
+    String resolve(java.util.Optional<DockerEngine> engine) {
+        return arch != null ? arch
+                : engine.map(e -> e.facts().architecture()).orElse(DockerEngine.normalizeArch(System.getProperty("os.arch")));
+    }
+
     /** The architecture asked for, or the engine's. */
     String resolve(DockerEngine engine) {
         return arch != null ? arch : engine.facts().architecture();

@@ -14,7 +14,6 @@ import dev.kindbuild.node.NodeImageRequest;
 import dev.kindbuild.node.NodeImageResult;
 import dev.kindbuild.node.daemonless.BaseImageSource;
 import dev.kindbuild.node.daemonless.DaemonlessNodeBuild;
-import dev.kindbuild.image.registry.RegistryTrust;
 import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.progress.Progress;
 import java.net.URI;
@@ -82,17 +81,11 @@ final class NodeImageCommand implements Callable<Integer> {
             "Default: docker when an engine answers (and no --output), else oci."})
     String builder;
 
-    @Option(names = "--output", paramLabel = "FILE", description = "Write the node image to FILE (--builder oci): a docker-archive `docker load` takes, or see --output-format.")
-    Path outputFile;
-
-    @Option(names = "--output-format", paramLabel = "docker|oci", description = "Format of --output: docker (docker-archive, default) or oci (OCI image layout tarball).")
-    String outputFormat;
-
     @Option(names = "--record", paramLabel = "FILE", description = "Also write the result as JSON to FILE (the build record: inputs, digests, sizes, timings).")
     Path recordFile;
 
-    @Option(names = "--ca-cert", paramLabel = "PEM", description = "Also trust this CA for registry TLS (--builder oci pulls and pushes).")
-    Path caCert;
+    @Mixin
+    DaemonlessOutputOptions daemonless;
 
     @Mixin
     RegistryOptions registry;
@@ -106,29 +99,6 @@ final class NodeImageCommand implements Callable<Integer> {
             return Urls.parseHttpUrl(releaseUrl);
         } catch (UserError e) {
             throw new UserError("--k8s-release-url: " + e.getMessage() + "; percent-encode spaces as %20");
-        }
-    }
-
-    static DaemonlessNodeBuild.ArchiveFormat archiveFormat(String outputFormat) {
-        if (outputFormat == null || outputFormat.equals("docker") || outputFormat.equals("docker-archive")) {
-            return DaemonlessNodeBuild.ArchiveFormat.DOCKER;
-        }
-        if (outputFormat.equals("oci") || outputFormat.equals("oci-archive")) {
-            return DaemonlessNodeBuild.ArchiveFormat.OCI;
-        }
-        throw new UserError("--output-format " + outputFormat + ": choose docker (docker-archive) or oci (OCI image layout tarball)");
-    }
-
-    /** Reproducible builds' convention: SOURCE_DATE_EPOCH (seconds) fixes the image time. */
-    static Optional<java.time.Instant> sourceDateEpoch() {
-        String v = System.getenv("SOURCE_DATE_EPOCH");
-        if (v == null || v.isBlank()) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(java.time.Instant.ofEpochSecond(Long.parseLong(v.strip())));
-        } catch (NumberFormatException e) {
-            throw new UserError("SOURCE_DATE_EPOCH=" + v + " is not a number of seconds since 1970");
         }
     }
 
@@ -158,28 +128,23 @@ final class NodeImageCommand implements Callable<Integer> {
         }
         RegistryMirrors parsedMirrors = RegistryMirrors.parse(mirrors);
         RegistryAccess access = RegistryAccess.of(registry.insecureRegistries);
-        DaemonlessNodeBuild.ArchiveFormat format = archiveFormat(outputFormat);
-        if (outputFormat != null && outputFile == null) {
-            throw new UserError("--output-format needs --output FILE");
-        }
+        DaemonlessNodeBuild.ArchiveFormat format = daemonless.format();
         if (builder != null && !List.of("docker", "oci").contains(builder)) {
             throw new UserError("--builder " + builder + ": choose docker or oci");
         }
-        if ("docker".equals(builder) && (outputFile != null || caCert != null)) {
-            throw new UserError((outputFile != null ? "--output" : "--ca-cert") + " is for --builder oci; the docker builder tags the image in the engine");
+        if ("docker".equals(builder) && (daemonless.outputFile != null || daemonless.caCert != null)) {
+            throw new UserError((daemonless.outputFile != null ? "--output" : "--ca-cert") + " is for --builder oci; the docker builder tags the image in the engine");
         }
-        RegistryTrust trust = caCert == null ? RegistryTrust.jvmDefault() : RegistryTrust.withCaCert(caCert);
         Progress progress = output.progress();
         long start = System.nanoTime();
         Optional<DockerEngine> engine = "docker".equals(builder) ? Optional.of(DockerEngine.connect()) : DockerEngine.tryConnect();
         try {
-            boolean oci = "oci".equals(builder) || builder == null && (engine.isEmpty() || outputFile != null);
+            boolean oci = "oci".equals(builder) || builder == null && (engine.isEmpty() || daemonless.outputFile != null);
             if (oci && builder == null) {
                 progress.notice(engine.isEmpty() ? "no Docker engine answers at " + DockerEngine.configuredHost() + ": building with --builder oci"
                         : "--output given: building with --builder oci");
             }
-            String targetArch = arch.arch != null ? arch.arch
-                    : engine.map(e -> e.facts().architecture()).orElse(DockerEngine.normalizeArch(System.getProperty("os.arch")));
+            String targetArch = arch.resolve(engine);
             NodeImageRequest request = new NodeImageRequest(source, Optional.ofNullable(image), Optional.ofNullable(baseImage),
                     targetArch, parsedMirrors, access, extraImages, noCache, allowInsecureHttp, Optional.ofNullable(k8sSha256),
                     Optional.ofNullable(sourceArg != null ? k8sVersion : null), Optional.ofNullable(goRoot));
@@ -188,8 +153,8 @@ final class NodeImageCommand implements Callable<Integer> {
             Optional<String> pushed;
             String where;
             if (oci) {
-                DaemonlessNodeBuild.Options options = new DaemonlessNodeBuild.Options(engine, Optional.ofNullable(outputFile), format,
-                        registry.push, trust, sourceDateEpoch());
+                DaemonlessNodeBuild.Options options = new DaemonlessNodeBuild.Options(engine, daemonless.output(), format,
+                        registry.push, daemonless.trust(), DaemonlessOutputOptions.sourceDateEpoch());
                 DaemonlessNodeBuild.Result r = new DaemonlessNodeBuild(ImageStore.defaultLocation(), progress).run(request, options);
                 result = r.node();
                 pushed = r.pushed().map(p -> p.pinned().toString());

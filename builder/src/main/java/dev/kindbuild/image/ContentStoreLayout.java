@@ -96,7 +96,7 @@ public final class ContentStoreLayout {
             String configDigest = "sha256:" + Sha256.of(config);
             byte[] ociManifest = ociManifest(configDigest, config.length, layers);
             String manifestDigest = "sha256:" + Sha256.of(ociManifest);
-            writeStub(stub, name, config, configDigest, ociManifest, manifestDigest);
+            writeStub(stub, name, config, ociManifest);
             // Entries the manifest does not use (none, normally) are not wanted in the node.
             files.values().stream().filter(b -> !layers.contains(b)).forEach(b -> deleteQuietly(b.file()));
             return new Split(stub, List.copyOf(layers), configDigest, manifestDigest);
@@ -143,8 +143,7 @@ public final class ContentStoreLayout {
         return JSON.writeValueAsBytes(m);
     }
 
-    private static void writeStub(Path stub, String name, byte[] config, String configDigest, byte[] manifest,
-            String manifestDigest) throws IOException {
+    private static void writeStub(Path stub, String name, byte[] config, byte[] manifest) throws IOException {
         Path tmp = stub.resolveSibling("." + stub.getFileName() + ".partial");
         try (OutputStream out = Files.newOutputStream(tmp)) {
             writeStub(out, name, MediaTypes.OCI_MANIFEST, manifest, config);

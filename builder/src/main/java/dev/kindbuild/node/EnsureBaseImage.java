@@ -44,18 +44,28 @@ public final class EnsureBaseImage {
      */
     private static String checked(DockerEngine engine, String ref, String arch) {
         ImageInfo info = engine.inspectImage(ref).orElseThrow(() -> new UserError("base image " + ref + " vanished from the engine"));
-        String imageArch = DockerEngine.normalizeArch(info.architecture());
+        refuseUnfit(ref, info.architecture(), info.labels(), arch);
+        return ref;
+    }
+
+    /** The refusals both builders make: a base for another architecture, or a node image given as a base. */
+    public static void refuseUnfit(String ref, String architecture, java.util.Map<String, String> labels, String arch) {
+        String imageArch = DockerEngine.normalizeArch(architecture);
         if (!imageArch.equals(arch)) {
             throw new UserError("--base-image " + ref + " is a linux/" + imageArch + " image, but the node image is for linux/"
                     + arch + ": build a base image for " + arch + " (kind-build base-image --arch " + arch
                     + ") or build for --arch " + imageArch);
         }
-        if ("node".equals(info.labels().get(Labels.IMAGE_KIND)) || info.labels().containsKey(NodeLayout.LABEL_K8S_VERSION)
-                && !info.labels().get(NodeLayout.LABEL_K8S_VERSION).isEmpty()) {
+        if ("node".equals(labels.get(Labels.IMAGE_KIND)) || !labels.getOrDefault(NodeLayout.LABEL_K8S_VERSION, "").isEmpty()) {
             throw new UserError("--base-image " + ref + " is a node image, not a base image: pass a kindest/base image "
                     + "(kind-build base-image builds one), or omit --base-image");
         }
-        return ref;
+    }
+
+    /** The one-line refusal of an image that lacks {@code missing}, what every kind base image has. */
+    public static UserError notABaseImage(String ref, List<String> missing) {
+        return new UserError("--base-image " + ref + " is not a kind base image (it has no " + String.join(", ", missing)
+                + "): build one with `kind-build base-image`, or omit --base-image");
     }
 
     /**
@@ -76,8 +86,7 @@ public final class EnsureBaseImage {
             }
         }
         if (!missing.isEmpty()) {
-            throw new UserError("--base-image " + ref + " is not a kind base image (it has no " + String.join(", ", missing)
-                    + "): build one with `kind-build base-image`, or omit --base-image");
+            throw notABaseImage(ref, missing);
         }
     }
 

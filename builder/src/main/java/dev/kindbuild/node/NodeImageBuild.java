@@ -7,7 +7,7 @@ import dev.kindbuild.image.ImagePuller;
 import dev.kindbuild.kube.KubernetesArtifacts;
 import dev.kindbuild.kube.KubernetesResolver;
 import dev.kindbuild.lifecycle.CleanupStack;
-import dev.kindbuild.progress.BuildEvent;
+import dev.kindbuild.progress.StepTimes;
 import dev.kindbuild.progress.Progress;
 import dev.kindbuild.recipe.RecipeTree;
 import java.io.IOException;
@@ -39,16 +39,10 @@ public final class NodeImageBuild {
             throw new UserError("--base-image " + a + ": the docker builder takes base images from the engine; "
                     + "build with --builder oci to use an archive, or `docker load` it first");
         });
-        Map<String, Double> seconds = new LinkedHashMap<>();
-        Progress timed = event -> {
-            if (event instanceof BuildEvent.StepSucceeded s) {
-                seconds.put(s.step(), s.took().toMillis() / 1000.0);
-            }
-            progress.emit(event);
-        };
+        StepTimes timed = new StepTimes(progress);
         try (CleanupStack cleanup = new CleanupStack()) {
             Path work = TempPaths.createDirectory("kind-build-node-", cleanup);
-            KubernetesResolver resolver = new KubernetesResolver(resolverOptions(request), timed, cleanup);
+            KubernetesResolver resolver = new KubernetesResolver(request.resolverOptions(), timed, cleanup);
             KubernetesArtifacts k8s = timed.step("Preparing Kubernetes", () -> resolver.resolve(request.source(), work.resolve("k8s")),
                     a -> a.version() + " from " + a.origin());
             String tag = request.image().orElse("kindest/node:" + k8s.kubeVersion().toString().replace('+', '_'));
@@ -79,17 +73,8 @@ public final class NodeImageBuild {
             String id = timed.step("Committing " + tag,
                     () -> CommitNodeImage.run(engine, builder, tag, k8s.version(), base, SaveImages.labelValue(records)),
                     i -> i.substring(7, 19));
-            return new NodeImageResult(tag, id, k8s.version(), base, records, seconds);
+            return new NodeImageResult(tag, id, k8s.version(), base, records, timed.seconds());
         }
-    }
-
-    private static KubernetesResolver.Options resolverOptions(NodeImageRequest request) {
-        return KubernetesResolver.Options.defaults(request.arch())
-                .withNoCache(request.noCache())
-                .withAllowInsecureHttp(request.allowInsecureHttp())
-                .withExpectedSha256(request.k8sSha256())
-                .withFallbackVersion(request.k8sVersion())
-                .withGoRoot(request.goRoot());
     }
 
 }

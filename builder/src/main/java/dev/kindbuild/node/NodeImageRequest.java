@@ -49,6 +49,16 @@ public record NodeImageRequest(
                 .ifPresent(ref -> ImageRef.check(ref, "--base-image"));
     }
 
+    /** How Kubernetes is resolved for this request, whichever builder runs it. */
+    public dev.kindbuild.kube.KubernetesResolver.Options resolverOptions() {
+        return dev.kindbuild.kube.KubernetesResolver.Options.defaults(arch)
+                .withNoCache(noCache)
+                .withAllowInsecureHttp(allowInsecureHttp)
+                .withExpectedSha256(k8sSha256)
+                .withFallbackVersion(k8sVersion)
+                .withGoRoot(goRoot);
+    }
+
     /** A request whose source records its own version and needs no Go. */
     public NodeImageRequest(KubernetesSource source, Optional<String> image, Optional<String> baseImage, String arch,
             RegistryMirrors mirrors, RegistryAccess access, List<String> extraImages, boolean noCache,

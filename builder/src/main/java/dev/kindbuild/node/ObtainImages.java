@@ -19,7 +19,7 @@ import java.util.Map;
  * artifacts (retagged without the arch suffix, under the name kubeadm asks for); the rest are pulled — through
  * mirrors, verified and pinned by digest — a few at a time.
  */
-final class ObtainImages {
+public final class ObtainImages {
     private ObtainImages() {}
 
     /** A tarball on the host ready to go into the node. */
@@ -52,11 +52,7 @@ final class ObtainImages {
     private static Map<String, Obtained> fromRelease(KubernetesArtifacts k8s, String arch, Path dir) {
         Map<String, Obtained> out = new LinkedHashMap<>();
         for (Path tar : k8s.imageTars()) {
-            List<String> tags = DockerArchive.repoTags(tar);
-            if (tags.isEmpty()) {
-                throw new UserError("image tarball " + tar.getFileName() + " in the Kubernetes artifacts has no tag");
-            }
-            String name = ImageRef.parse(DockerArchive.withoutArchSuffix(tags.get(0), arch)).nameWithTag();
+            String name = releaseImageName(tar, arch);
             Path target = dir.resolve(ImageRef.parse(name).fileName());
             String configDigest = DockerArchive.retag(tar, target, name);
             ImageRecord record = new ImageRecord(name, "", configDigest != null ? configDigest : DockerArchive.imageDigestOrId(target),
@@ -64,6 +60,15 @@ final class ObtainImages {
             out.put(name, new Obtained(record, target));
         }
         return out;
+    }
+
+    /** The name a release image archive carries, as kubeadm lists it: its tag without the arch suffix. */
+    public static String releaseImageName(Path tar, String arch) {
+        List<String> tags = DockerArchive.repoTags(tar);
+        if (tags.isEmpty()) {
+            throw new UserError("image tarball " + tar.getFileName() + " in the Kubernetes artifacts has no tag");
+        }
+        return ImageRef.parse(DockerArchive.withoutArchSuffix(tags.get(0), arch)).nameWithTag();
     }
 
     private static long sizeOf(Path p) {

@@ -112,8 +112,8 @@ public final class AddImageBuild {
 
     /** Only node images: adding to a base image would make an image that looks like a node and is not one. */
     private static void checkNode(ObtainBaseImage.Base node, String given, String arch) {
-        var labels = node.image().configJson().path("config").path("Labels");
-        if (!"node".equals(labels.path(Labels.IMAGE_KIND).asText()) && labels.path(NodeLayout.LABEL_K8S_VERSION).asText("").isEmpty()) {
+        var labels = ObtainBaseImage.labels(node.image());
+        if (!"node".equals(labels.get(Labels.IMAGE_KIND)) && labels.getOrDefault(NodeLayout.LABEL_K8S_VERSION, "").isEmpty()) {
             throw new UserError(given + " is not a node image (no " + NodeLayout.LABEL_K8S_VERSION + " label): add images to an "
                     + "image `kind-build node-image` or kind made");
         }

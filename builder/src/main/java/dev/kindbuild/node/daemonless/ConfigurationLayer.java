@@ -1,6 +1,5 @@
 package dev.kindbuild.node.daemonless;
 
-import dev.kindbuild.UserError;
 import dev.kindbuild.image.layer.ImageContents;
 import dev.kindbuild.image.layer.Layer;
 import dev.kindbuild.image.layer.LayerBuilder;
@@ -36,8 +35,7 @@ final class ConfigurationLayer {
             }
         }
         if (!missing.isEmpty()) {
-            throw new UserError("--base-image " + name + " is not a kind base image (it has no " + String.join(", ", missing)
-                    + "): build one with `kind-build base-image`");
+            throw EnsureBaseImage.notABaseImage(name, missing);
         }
     }
 

@@ -26,7 +26,7 @@ import dev.kindbuild.node.NodeImageRequest;
 import dev.kindbuild.node.NodeImageResult;
 import dev.kindbuild.node.RequiredImages;
 import dev.kindbuild.node.SaveImages;
-import dev.kindbuild.progress.BuildEvent;
+import dev.kindbuild.progress.StepTimes;
 import dev.kindbuild.progress.Progress;
 import dev.kindbuild.recipe.RecipeTree;
 import java.io.IOException;
@@ -89,19 +89,13 @@ public final class DaemonlessNodeBuild {
     }
 
     public Result run(NodeImageRequest request, Options options) {
-        Map<String, Double> seconds = new LinkedHashMap<>();
-        Progress timed = event -> {
-            if (event instanceof BuildEvent.StepSucceeded s) {
-                seconds.put(s.step(), s.took().toMillis() / 1000.0);
-            }
-            progress.emit(event);
-        };
+        StepTimes timed = new StepTimes(progress);
         checkOutputs(options);
         BaseImageSource baseSource = BaseImageSource.parse(request.baseImage());
         RegistryClients clients = new RegistryClients(request.access(), options.trust(), timed);
         try (CleanupStack cleanup = new CleanupStack()) {
             Path work = TempPaths.createDirectory("kind-build-node-", cleanup);
-            KubernetesResolver resolver = new KubernetesResolver(resolverOptions(request), timed, cleanup);
+            KubernetesResolver resolver = new KubernetesResolver(request.resolverOptions(), timed, cleanup);
             KubernetesArtifacts k8s = timed.step("Preparing Kubernetes", () -> resolver.resolve(request.source(), work.resolve("k8s")),
                     a -> a.version() + " from " + a.origin());
             String tag = request.image().orElse("kindest/node:" + k8s.kubeVersion().toString().replace('+', '_'));
@@ -147,7 +141,7 @@ public final class DaemonlessNodeBuild {
             List<String> outputs = new ArrayList<>();
             outputs.add("kind-build's image store (" + store.root() + ") as " + tag);
             Optional<PushResult> pushed = DeliverImage.run(store, built.image(), tag, base.repository(), options, clients, outputs, timed);
-            NodeImageResult node = new NodeImageResult(tag, built.image().config().digest(), k8s.version(), base.name(), built.records(), seconds);
+            NodeImageResult node = new NodeImageResult(tag, built.image().config().digest(), k8s.version(), base.name(), built.records(), timed.seconds());
             return new Result(node, built.image().manifest().digest(), cached.isPresent(), pushed, outputs, inputs.json());
         }
     }
@@ -247,14 +241,5 @@ public final class DaemonlessNodeBuild {
         } catch (IOException e) {
             return Optional.empty();
         }
-    }
-
-    private static KubernetesResolver.Options resolverOptions(NodeImageRequest request) {
-        return KubernetesResolver.Options.defaults(request.arch())
-                .withNoCache(request.noCache())
-                .withAllowInsecureHttp(request.allowInsecureHttp())
-                .withExpectedSha256(request.k8sSha256())
-                .withFallbackVersion(request.k8sVersion())
-                .withGoRoot(request.goRoot());
     }
 }

@@ -10,6 +10,7 @@ import dev.kindbuild.image.registry.RegistryPull;
 import dev.kindbuild.image.store.StoredImage;
 import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.kube.KubernetesArtifacts;
+import dev.kindbuild.node.ObtainImages;
 import dev.kindbuild.node.ParallelPulls;
 import dev.kindbuild.progress.Progress;
 import java.nio.file.Path;
@@ -67,7 +68,7 @@ final class ImagesInStore {
             names.add(required.stream().map(ImageRef::parse)
                     .filter(r -> tag.equals(r.tag()) && (r.repository().equals(component) || r.repository().endsWith("/" + component)))
                     .map(ImageRef::nameWithTag).findFirst()
-                    .orElseGet(() -> releaseName(tar, k8s.arch())));
+                    .orElseGet(() -> ObtainImages.releaseImageName(tar, k8s.arch())));
         }
         return names;
     }
@@ -80,13 +81,5 @@ final class ImagesInStore {
             out.put(name, new NodeImage(name, "", "release", ArchiveImport.dockerArchive(store, k8s.imageTars().get(i))));
         }
         return List.copyOf(out.values());
-    }
-
-    private static String releaseName(Path tar, String arch) {
-        List<String> tags = DockerArchive.repoTags(tar);
-        if (tags.isEmpty()) {
-            throw new UserError("image tarball " + tar.getFileName() + " in the Kubernetes artifacts has no tag");
-        }
-        return ImageRef.parse(DockerArchive.withoutArchSuffix(tags.get(0), arch)).nameWithTag();
     }
 }

@@ -3,7 +3,6 @@ package dev.kindbuild.node.daemonless;
 import dev.kindbuild.UserError;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.engine.ImageInfo;
-import dev.kindbuild.engine.Labels;
 import dev.kindbuild.image.archive.ArchiveImport;
 import dev.kindbuild.image.archive.EngineImages;
 import dev.kindbuild.image.registry.Platform;
@@ -13,7 +12,6 @@ import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.image.store.StoredImage;
 import dev.kindbuild.kube.Sha256;
 import dev.kindbuild.node.EnsureBaseImage;
-import dev.kindbuild.node.NodeLayout;
 import dev.kindbuild.progress.Progress;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -109,15 +107,13 @@ final class ObtainBaseImage {
 
     /** The same refusals the docker builder makes: another architecture, or a node image given as a base. */
     private static void check(Base base, String arch) {
-        String imageArch = DockerEngine.normalizeArch(base.image().architecture());
-        if (!imageArch.equals(arch)) {
-            throw new UserError("--base-image " + base.name() + " is a linux/" + imageArch + " image, but the node image is for linux/"
-                    + arch + ": use a base image for " + arch + " (kind-build base-image --arch " + arch + ") or build for --arch " + imageArch);
-        }
-        var labels = base.image().configJson().path("config").path("Labels");
-        if ("node".equals(labels.path(Labels.IMAGE_KIND).asText()) || !labels.path(NodeLayout.LABEL_K8S_VERSION).asText("").isEmpty()) {
-            throw new UserError("--base-image " + base.name() + " is a node image, not a base image: pass a kindest/base image "
-                    + "(kind-build base-image builds one)");
-        }
+        EnsureBaseImage.refuseUnfit(base.name(), base.image().architecture(), labels(base.image()), arch);
+    }
+
+    /** The image config's labels. */
+    static java.util.Map<String, String> labels(StoredImage image) {
+        java.util.Map<String, String> labels = new java.util.LinkedHashMap<>();
+        image.configJson().path("config").path("Labels").properties().forEach(e -> labels.put(e.getKey(), e.getValue().asText()));
+        return labels;
     }
 }
