@@ -31,7 +31,7 @@ public final class BaseImageBuild {
         }
         String tag = request.image().orElseGet(() -> recipe.defaultTag(BaseRecipe.today()));
         FromImage from = progress.step("Ensuring FROM image", () -> ResolveFromImage.run(engine, request, progress), FromImage::note);
-        String id = progress.step("Building base image " + tag, () -> BuildBaseImage.run(engine, recipe, from, tag, request.force(), progress),
+        String id = progress.step("Building base image " + tag, () -> BuildBaseImage.run(engine, recipe, from, tag, request.arch(), request.force(), progress),
                 built -> shortId(built));
         return withBootCheck(new BaseImageResult(tag, id, recipe.hash(), false, Optional.of(from), Optional.empty()), request);
     }
@@ -43,6 +43,9 @@ public final class BaseImageBuild {
         }
         String id = ids.get(0);
         ImageInfo info = engine.inspectImage(id).orElseThrow();
+        if (!DockerEngine.normalizeArch(info.architecture()).equals(request.arch())) {
+            return Optional.empty(); // an earlier build labelled it with the engine's architecture: build it again
+        }
         // Keep the tag of the original build (its date), so the same recipe keeps the same default name.
         String built = info.labels().getOrDefault("dev.kind-build.built", "");
         String tag = request.image().orElseGet(() -> built.isEmpty()
@@ -67,7 +70,12 @@ public final class BaseImageBuild {
     /** Building for another architecture would need emulation; say so instead of producing a mislabeled image. */
     private void checkArchitecture(String arch) {
         String engineArch = engine.facts().architecture();
-        if (!engineArch.equals(arch) && !EmulationCheck.canRun(arch)) {
+        if (engineArch.equals(arch)) {
+            return;
+        }
+        if (EmulationCheck.canRun(arch)) {
+            progress.notice("building the " + arch + " base on this " + engineArch + " engine: its RUN steps run under binfmt emulation (qemu)");
+        } else {
             throw new dev.kindbuild.UserError("cannot build a " + arch + " base image on this " + engineArch
                     + " engine: its RUN steps need a " + arch + " machine or binfmt emulation (none is registered); run on a "
                     + arch + " host, or register qemu-user-static");

@@ -12,7 +12,7 @@ import java.util.Map;
 final class BuildBaseImage {
     private BuildBaseImage() {}
 
-    static String run(DockerEngine engine, BaseRecipe recipe, FromImage from, String tag, boolean noCache, Progress progress) {
+    static String run(DockerEngine engine, BaseRecipe recipe, FromImage from, String tag, String arch, boolean noCache, Progress progress) {
         Map<String, String> labels = Map.of(
                 Labels.IMAGE_KIND, "base",
                 Labels.RECIPE_HASH, recipe.hash(),
@@ -20,7 +20,10 @@ final class BuildBaseImage {
                 "dev.kind-build.from", from.ref());
         long started = System.currentTimeMillis() / 1000 - 1;
         try (InputStream context = recipe.context()) {
-            return engine.build(context, Map.of("BASE_IMAGE", from.ref()), labels, tag, noCache, progress::detail);
+            // Another architecture's build must say so, or the squashed FROM scratch stage is labelled as the engine's.
+            java.util.Optional<String> platform = arch.equals(engine.facts().architecture()) ? java.util.Optional.empty()
+                    : java.util.Optional.of("linux/" + arch);
+            return engine.build(context, Map.of("BASE_IMAGE", from.ref()), labels, tag, noCache, platform, progress::detail);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {

@@ -77,6 +77,9 @@ final class DebianBootstrap {
             if (importFailure != null) {
                 throw new UserError("the engine could not import the bootstrapped root: " + DockerEngine.rootMessage(importFailure), importFailure);
             }
+            if (!arch.equals(engine.facts().architecture())) {
+                ForeignArchLabel.apply(engine, ref, arch, dev.kindbuild.image.store.ImageStore.defaultLocation());
+            }
             return ref;
         } catch (IOException e) {
             throw new UserError("reading mmdebstrap output failed: " + e.getMessage(), e);

@@ -67,6 +67,7 @@ final class AddImageCommand implements Callable<Integer> {
         var progress = output.progress();
         Optional<DockerEngine> engine = DockerEngine.tryConnect();
         try {
+            arch.requireSingle("add-image");
             String targetArch = arch.resolve(engine);
             AddImageBuild.Request request = new AddImageBuild.Request(node, refs, archives, Optional.ofNullable(image), targetArch,
                     parsedMirrors, access);

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                 BaseImageCommand.class,
                 NodeImageCommand.class,
                 AddImageCommand.class,
+                ReleaseCommand.class,
                 VerifyCommand.class,
                 VersionCommand.class,
                 CleanupCommand.class,

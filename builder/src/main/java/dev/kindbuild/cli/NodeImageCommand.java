@@ -132,6 +132,14 @@ final class NodeImageCommand implements Callable<Integer> {
         if (builder != null && !List.of("docker", "oci").contains(builder)) {
             throw new UserError("--builder " + builder + ": choose docker or oci");
         }
+        boolean multiArch = arch.multiple();
+        if (multiArch && "docker".equals(builder)) {
+            throw new UserError("--arch " + String.join(",", arch.arches()) + " needs --builder oci: the docker builder runs one architecture's builder container");
+        }
+        if (multiArch && k8sSha256 != null) {
+            throw new UserError("--k8s-sha256 names one tarball, but --arch " + String.join(",", arch.arches())
+                    + " downloads one per architecture: publish .sha256 files beside them instead");
+        }
         if ("docker".equals(builder) && (daemonless.outputFile != null || daemonless.caCert != null)) {
             throw new UserError((daemonless.outputFile != null ? "--output" : "--ca-cert") + " is for --builder oci; the docker builder tags the image in the engine");
         }
@@ -139,15 +147,19 @@ final class NodeImageCommand implements Callable<Integer> {
         long start = System.nanoTime();
         Optional<DockerEngine> engine = "docker".equals(builder) ? Optional.of(DockerEngine.connect()) : DockerEngine.tryConnect();
         try {
-            boolean oci = "oci".equals(builder) || builder == null && (engine.isEmpty() || daemonless.outputFile != null);
+            boolean oci = "oci".equals(builder) || builder == null && (engine.isEmpty() || daemonless.outputFile != null || multiArch);
             if (oci && builder == null) {
                 progress.notice(engine.isEmpty() ? "no Docker engine answers at " + DockerEngine.configuredHost() + ": building with --builder oci"
+                        : multiArch ? "--arch " + String.join(",", arch.arches()) + ": building with --builder oci (no emulation)"
                         : "--output given: building with --builder oci");
             }
             String targetArch = arch.resolve(engine);
             NodeImageRequest request = new NodeImageRequest(source, Optional.ofNullable(image), Optional.ofNullable(baseImage),
                     targetArch, parsedMirrors, access, extraImages, noCache, allowInsecureHttp, Optional.ofNullable(k8sSha256),
                     Optional.ofNullable(sourceArg != null ? k8sVersion : null), Optional.ofNullable(goRoot));
+            if (multiArch) {
+                return multiArch(request, engine, progress, start);
+            }
             Map<String, Object> json = new LinkedHashMap<>();
             NodeImageResult result;
             Optional<String> pushed;
@@ -179,29 +191,80 @@ final class NodeImageCommand implements Callable<Integer> {
             json.put("kubernetesVersion", result.version());
             json.put("arch", targetArch);
             json.put("baseImage", result.baseImage());
-            List<Map<String, Object>> images = new ArrayList<>();
-            for (ImageRecord r : result.images()) {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("name", r.name());
-                m.put("digest", r.digest());
-                m.put("configDigest", r.configDigest());
-                m.put("file", r.file());
-                m.put("source", r.source());
-                m.put("bytes", r.bytes());
-                images.add(m);
-            }
-            json.put("images", images);
+            json.put("images", imagesJson(result.images()));
             json.put("stepSeconds", result.stepSeconds());
             pushed.ifPresent(d -> json.put("pushed", d));
             json.put("seconds", (System.nanoTime() - start) / 1e9);
-            if (recordFile != null) {
-                OutputOptions.writeJson(recordFile, json);
-            }
+            writeRecord(json);
             output.print(json, "Node image ready: " + result.image() + " (Kubernetes " + result.version() + ", "
                     + result.images().size() + " images baked in) in " + where + pushed.map(d -> ", pushed as:\n" + d).orElse(""));
             return 0;
         } finally {
             engine.ifPresent(DockerEngine::close);
         }
+    }
+
+    /** One node image per architecture and the index over them; the JSON lists each with its pinned reference. */
+    private Integer multiArch(NodeImageRequest request, Optional<DockerEngine> engine, Progress progress, long start) {
+        DaemonlessNodeBuild.Options options = new DaemonlessNodeBuild.Options(engine, daemonless.output(), daemonless.format(),
+                registry.push, daemonless.trust(), DaemonlessOutputOptions.sourceDateEpoch());
+        DaemonlessNodeBuild.MultiArchResult r = new DaemonlessNodeBuild(ImageStore.defaultLocation(), progress).runAll(request, arch.arches(), options);
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("builder", "oci");
+        json.put("image", r.tag());
+        json.put("indexDigest", r.index().digest());
+        List<Map<String, Object>> arches = new ArrayList<>();
+        List<String> pinned = new ArrayList<>();
+        r.pushed().ifPresent(p -> pinned.add(p.pinned().toString()));
+        for (DaemonlessNodeBuild.Built b : r.images()) {
+            Map<String, Object> a = new LinkedHashMap<>();
+            a.put("arch", b.arch());
+            a.put("manifestDigest", b.image().manifest().digest());
+            a.put("imageId", b.image().config().digest());
+            a.put("kubernetesVersion", b.node().version());
+            a.put("baseImage", b.node().baseImage());
+            a.put("reused", b.reused());
+            r.pushed().ifPresent(p -> {
+                String ref = p.reference().withDigest(b.image().manifest().digest()).toString();
+                a.put("pinned", ref);
+                pinned.add(ref + " (linux/" + b.arch() + ")");
+            });
+            a.put("images", imagesJson(b.node().images()));
+            a.put("stepSeconds", b.node().stepSeconds());
+            arches.add(a);
+        }
+        json.put("arches", arches);
+        json.put("outputs", r.outputs());
+        r.pushed().ifPresent(p -> json.put("pushed", p.pinned().toString()));
+        json.put("seconds", (System.nanoTime() - start) / 1e9);
+        writeRecord(json);
+        DaemonlessNodeBuild.Built first = r.images().get(0);
+        output.print(json, "Node image ready: " + r.tag() + " (Kubernetes " + first.node().version() + ", "
+                + String.join(" + ", arch.arches()) + ", " + first.node().images().size() + " images baked in each) in "
+                + (r.outputs().size() > 1 ? r.outputs().get(1) : r.outputs().get(0))
+                + (pinned.isEmpty() ? "" : ", pushed as:\n" + String.join("\n", pinned)));
+        return 0;
+    }
+
+    private void writeRecord(Map<String, Object> json) {
+        if (recordFile != null) {
+            OutputOptions.writeJson(recordFile, json);
+        }
+    }
+
+    /** The records of /kind/images.json as the JSON result lists them. */
+    static List<Map<String, Object>> imagesJson(List<ImageRecord> records) {
+        List<Map<String, Object>> images = new ArrayList<>();
+        for (ImageRecord r : records) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", r.name());
+            m.put("digest", r.digest());
+            m.put("configDigest", r.configDigest());
+            m.put("file", r.file());
+            m.put("source", r.source());
+            m.put("bytes", r.bytes());
+            images.add(m);
+        }
+        return images;
     }
 }

@@ -7,6 +7,7 @@ import dev.kindbuild.sample.SampleSize;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -22,8 +23,9 @@ import picocli.CommandLine.Option;
                 "and push sample images to a local registry, until interrupted. For demos and offline tests: the binaries are stand-ins."})
 final class SampleCommand implements Callable<Integer> {
 
-    @Option(names = "--k8s-version", paramLabel = "vX.Y.Z", defaultValue = "v1.31.2", description = "Version of the sample release (default: ${DEFAULT-VALUE}).")
-    String version;
+    @Option(names = "--k8s-version", paramLabel = "vX.Y.Z[,vX.Y.Z]", defaultValue = "v1.31.2", split = ",",
+            description = "Version(s) of the sample release (default: ${DEFAULT-VALUE}).")
+    List<String> versions;
 
     @Mixin
     ArchOption arch;
@@ -49,9 +51,12 @@ final class SampleCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Progress progress = output.progress();
         arch.validate();
-        String targetArch;
-        try (DockerEngine engine = DockerEngine.connect()) {
-            targetArch = arch.resolve(engine);
+        versions.forEach(v -> dev.kindbuild.kube.KubeVersion.parse(v, "--k8s-version"));
+        List<String> arches = arch.arches();
+        if (arches.isEmpty()) {
+            try (DockerEngine engine = DockerEngine.connect()) {
+                arches = List.of(arch.resolve(engine));
+            }
         }
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch closed = new CountDownLatch(1);
@@ -64,7 +69,7 @@ final class SampleCommand implements Callable<Integer> {
                 Thread.currentThread().interrupt();
             }
         }));
-        try (SampleEnvironment env = SampleEnvironment.start(version, targetArch, port, registry,
+        try (SampleEnvironment env = SampleEnvironment.start(versions, arches, port, registry,
                 realSize ? SampleSize.REAL : SampleSize.STAND_IN, progress)) {
             String url = env.releaseUrl().toString();
             System.out.println(url);
@@ -73,7 +78,7 @@ final class SampleCommand implements Callable<Integer> {
                 Files.writeString(tmp, url + "\n", StandardCharsets.UTF_8);
                 Files.move(tmp, readyFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             }
-            progress.notice("serving sample release " + version + " at " + url + " (Ctrl-C to stop)");
+            progress.notice("serving sample release " + String.join(", ", versions) + " (" + String.join(", ", arches) + ") at " + url + " (Ctrl-C to stop)");
             stop.await();
         } finally {
             closed.countDown();

@@ -251,8 +251,15 @@ public final class DockerEngine implements AutoCloseable {
      */
     public String build(InputStream contextTar, Map<String, String> buildArgs, Map<String, String> labels,
             String repoTag, boolean noCache, Consumer<String> log) {
+        return build(contextTar, buildArgs, labels, repoTag, noCache, Optional.empty(), log);
+    }
+
+    /** As above, for {@code platform} (e.g. linux/arm64: the RUN steps then need binfmt emulation on another host). */
+    public String build(InputStream contextTar, Map<String, String> buildArgs, Map<String, String> labels,
+            String repoTag, boolean noCache, Optional<String> platform, Consumer<String> log) {
         var cmd = client.buildImageCmd(contextTar).withTags(java.util.Set.of(repoTag)).withLabels(labels)
                 .withRemove(true).withForcerm(true).withPull(false).withNoCache(noCache);
+        platform.ifPresent(cmd::withPlatform);
         buildArgs.forEach(cmd::withBuildArg);
         StringBuilder lastLines = new StringBuilder();
         BuildImageResultCallback callback = new BuildImageResultCallback() {

@@ -50,6 +50,18 @@ public record NodeImageRequest(
     }
 
     /** How Kubernetes is resolved for this request, whichever builder runs it. */
+    /** The same request for another architecture (one image of a multi-arch build). */
+    public NodeImageRequest withArch(String otherArch) {
+        return new NodeImageRequest(source, image, baseImage, otherArch, mirrors, access, extraImages, noCache, allowInsecureHttp,
+                k8sSha256, k8sVersion, goRoot);
+    }
+
+    /** The same request for another Kubernetes source and tag (one version of a release file). */
+    public NodeImageRequest withSource(KubernetesSource otherSource, String tag) {
+        return new NodeImageRequest(otherSource, Optional.of(tag), baseImage, arch, mirrors, access, extraImages, noCache,
+                allowInsecureHttp, k8sSha256, k8sVersion, goRoot);
+    }
+
     public dev.kindbuild.kube.KubernetesResolver.Options resolverOptions() {
         return dev.kindbuild.kube.KubernetesResolver.Options.defaults(arch)
                 .withNoCache(noCache)

@@ -13,6 +13,30 @@ public interface Progress {
     /** A sink that drops everything; for tests and library use. */
     Progress SILENT = event -> {};
 
+    /** This sink with every step name and line prefixed (e.g. "[v1.31.2 arm64] "): for builds that run side by side. */
+    default Progress prefixed(String prefix) {
+        Progress next = this;
+        return event -> {
+            BuildEvent out;
+            if (event instanceof BuildEvent.StepStarted e) {
+                out = new BuildEvent.StepStarted(prefix + e.step());
+            } else if (event instanceof BuildEvent.StepSucceeded e) {
+                out = new BuildEvent.StepSucceeded(prefix + e.step(), e.took(), e.note());
+            } else if (event instanceof BuildEvent.StepFailed e) {
+                out = new BuildEvent.StepFailed(prefix + e.step(), e.took(), e.reason());
+            } else if (event instanceof BuildEvent.Notice e) {
+                out = new BuildEvent.Notice(prefix + e.line());
+            } else if (event instanceof BuildEvent.Detail e) {
+                out = new BuildEvent.Detail(prefix + e.line());
+            } else if (event instanceof BuildEvent.Bytes e) {
+                out = new BuildEvent.Bytes(prefix + e.what(), e.done(), e.total());
+            } else {
+                out = event;
+            }
+            next.emit(out);
+        };
+    }
+
     default void notice(String line) {
         emit(new BuildEvent.Notice(line));
     }

@@ -44,15 +44,32 @@ public final class SampleEnvironment implements AutoCloseable {
     /** As {@link #start(String, String, int, String, Progress)}, with release and images of {@code size}. */
     public static SampleEnvironment start(String version, String arch, int port, String registry, SampleSize size,
             Progress progress) throws IOException {
+        return start(List.of(version), List.of(arch), port, registry, size, progress);
+    }
+
+    /**
+     * Releases of every version for every architecture behind one server, and the images of all versions in the
+     * registry — multi-arch (an OCI index per name) when several architectures are asked for.
+     */
+    public static SampleEnvironment start(List<String> versions, List<String> arches, int port, String registry, SampleSize size,
+            Progress progress) throws IOException {
         Path root = Files.createTempDirectory("kind-build-sample-");
         try {
-            progress.run("Writing " + (size == SampleSize.REAL ? "real-size " : "") + "sample Kubernetes release " + version
-                    + " (" + arch + ")", () -> SampleRelease.writeRelease(root, version, arch, size));
+            for (String version : versions) {
+                for (String arch : arches) {
+                    progress.run("Writing " + (size == SampleSize.REAL ? "real-size " : "") + "sample Kubernetes release " + version
+                            + " (" + arch + ")", () -> SampleRelease.writeRelease(root, version, arch, size));
+                }
+            }
             SampleServer server = SampleServer.start(root, port);
             List<SampleImages.Pushed> pushed = new ArrayList<>();
             if (registry != null) {
                 SampleImages images = new SampleImages(RegistryAccess.defaults(), progress, size);
-                pushed.addAll(images.pushAll(mirrorTargets(version, registry), arch));
+                Set<ImageRef> targets = new LinkedHashSet<>();
+                versions.forEach(v -> targets.addAll(mirrorTargets(v, registry)));
+                for (ImageRef target : targets) {
+                    pushed.add(images.pushMultiArch(target, arches));
+                }
             }
             return new SampleEnvironment(root, server, pushed);
         } catch (IOException | RuntimeException e) {

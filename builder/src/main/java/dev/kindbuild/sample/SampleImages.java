@@ -72,6 +72,40 @@ public final class SampleImages {
         return out;
     }
 
+    /**
+     * Pushes one image per architecture as {@code target}'s tag suffixed {@code -ARCH}, then an OCI index over them as
+     * {@code target} itself: a multi-arch image whose every platform runs its own program. With one architecture
+     * this is {@link #push}.
+     */
+    public Pushed pushMultiArch(ImageRef target, List<String> arches) {
+        if (arches.size() == 1) {
+            return push(target, arches.get(0));
+        }
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode index = json.createObjectNode();
+        index.put("schemaVersion", 2);
+        index.put("mediaType", dev.kindbuild.image.store.MediaTypes.OCI_INDEX);
+        com.fasterxml.jackson.databind.node.ArrayNode entries = index.putArray("manifests");
+        dev.kindbuild.image.registry.RegistryClient client = dev.kindbuild.image.registry.RegistryClient.connect(target.registry(), access,
+                dev.kindbuild.image.registry.RegistryTrust.jvmDefault(), progress);
+        for (String arch : arches) {
+            Pushed one = push(target.withTag(target.tag() + "-" + arch), arch);
+            dev.kindbuild.image.registry.RegistryManifest m = client.manifest(target.repository(), one.digest());
+            com.fasterxml.jackson.databind.node.ObjectNode e = entries.addObject();
+            e.put("mediaType", m.mediaType());
+            e.put("digest", m.digest());
+            e.put("size", m.bytes().length);
+            e.putObject("platform").put("architecture", arch).put("os", "linux");
+        }
+        try {
+            String digest = client.putManifest(target.repository(), target.tag(), json.writeValueAsBytes(index),
+                    dev.kindbuild.image.store.MediaTypes.OCI_INDEX);
+            return new Pushed(target, digest);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Pushes a sample image as {@code target} for linux/{@code arch}; the program prints a line naming the target. */
     public Pushed push(ImageRef target, String arch) {
         return progress.step("Pushing sample image " + target, () -> {

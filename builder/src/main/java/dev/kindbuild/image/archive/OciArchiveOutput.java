@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -53,18 +54,55 @@ public final class OciArchiveOutput {
         });
     }
 
+    /**
+     * Writes a multi-arch image: index.json names {@code index} (an OCI index over {@code images}, in the store) with
+     * the same name annotations; the blobs are the index, and every image's manifest, config and layers.
+     */
+    public static void writeIndex(ImageStore store, Descriptor index, List<StoredImage> images, String name, Path out) {
+        ArchiveFiles.writeAtomically(out, "OCI archive", tar -> {
+            ObjectNode top = JSON.createObjectNode();
+            top.put("schemaVersion", 2);
+            top.put("mediaType", MediaTypes.OCI_INDEX);
+            ObjectNode d = top.putArray("manifests").addObject();
+            d.put("mediaType", index.mediaType());
+            d.put("digest", index.digest());
+            d.put("size", index.size());
+            d.set("annotations", JSON.valueToTree(nameAnnotations(name)));
+            ArchiveFiles.bytes(tar, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes(StandardCharsets.UTF_8));
+            ArchiveFiles.bytes(tar, "index.json", JSON.writeValueAsBytes(top));
+            ArchiveFiles.directory(tar, "blobs");
+            ArchiveFiles.directory(tar, "blobs/sha256");
+            Set<String> written = new java.util.HashSet<>();
+            List<Descriptor> blobs = new java.util.ArrayList<>(List.of(index));
+            for (StoredImage image : images) {
+                blobs.add(image.manifest());
+                blobs.add(image.config());
+                blobs.addAll(image.layers());
+            }
+            for (Descriptor b : blobs) {
+                if (written.add(b.digest())) {
+                    ArchiveFiles.blob(tar, "blobs/sha256/" + b.hex(), store, b.withAnnotations(Map.of()));
+                }
+            }
+        });
+    }
+
+    /** containerd's full name and the OCI ref name (the tag) of {@code name}. */
+    private static Map<String, String> nameAnnotations(String name) {
+        String full = DockerArchiveOutput.fullTag(name);
+        Map<String, String> annotations = new LinkedHashMap<>();
+        annotations.put(CONTAINERD_IMAGE_NAME, full);
+        annotations.put(ImageStore.REF_NAME, full.substring(full.lastIndexOf(':') + 1));
+        return annotations;
+    }
+
     private static ObjectNode index(StoredImage image, String name) throws IOException {
         ObjectNode index = JSON.createObjectNode();
         index.put("schemaVersion", 2);
         index.put("mediaType", MediaTypes.OCI_INDEX);
         ArrayNode manifests = index.putArray("manifests");
         Descriptor m = image.manifest();
-        Map<String, String> annotations = new LinkedHashMap<>();
-        if (name != null) {
-            String full = DockerArchiveOutput.fullTag(name);
-            annotations.put(CONTAINERD_IMAGE_NAME, full);
-            annotations.put(ImageStore.REF_NAME, full.substring(full.lastIndexOf(':') + 1));
-        }
+        Map<String, String> annotations = name == null ? Map.of() : nameAnnotations(name);
         ObjectNode d = manifests.addObject();
         d.put("mediaType", m.mediaType());
         d.put("digest", m.digest());

@@ -41,6 +41,7 @@ public final class ImageAssembly {
     private String stopSignal;
     private String workingDir;
     private Instant created;
+    private String architecture;
 
     private ImageAssembly(StoredImage base, ObjectNode scratchConfig) {
         this.base = base;
@@ -113,6 +114,15 @@ public final class ImageAssembly {
     }
 
     /** The image's creation time, e.g. from {@code SOURCE_DATE_EPOCH}; required, so nothing depends on the clock. */
+    /**
+     * Sets the config's architecture (and the variant containerd assumes for it: arm64 → v8): for a root filesystem
+     * made for another architecture than the tool that wrapped it claimed.
+     */
+    public ImageAssembly architecture(String value) {
+        architecture = Objects.requireNonNull(value, "architecture");
+        return this;
+    }
+
     public ImageAssembly created(Instant value) {
         created = Objects.requireNonNull(value, "value");
         return this;
@@ -138,6 +148,13 @@ public final class ImageAssembly {
         ObjectNode config = base == null ? scratchConfig.deepCopy() : base.configJson().deepCopy();
         BUILD_ONLY_FIELDS.forEach(config::remove);
         config.put("created", time);
+        if (architecture != null) {
+            config.put("architecture", architecture);
+            config.remove("variant");
+            if (architecture.equals("arm64")) {
+                config.put("variant", "v8");
+            }
+        }
         ObjectNode run = config.get("config") instanceof ObjectNode o ? o : config.putObject("config");
         applyEnv(run);
         if (!labels.isEmpty()) {

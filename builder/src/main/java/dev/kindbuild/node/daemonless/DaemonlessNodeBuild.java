@@ -7,6 +7,7 @@ import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.image.layer.ImageAssembly;
 import dev.kindbuild.image.layer.ImageContents;
 import dev.kindbuild.image.layer.Layer;
+import dev.kindbuild.image.registry.OciIndex;
 import dev.kindbuild.image.registry.PushResult;
 import dev.kindbuild.image.registry.RegistryClients;
 import dev.kindbuild.image.registry.RegistryPull;
@@ -20,6 +21,7 @@ import dev.kindbuild.kube.Sha256;
 import dev.kindbuild.lifecycle.CleanupStack;
 import dev.kindbuild.lifecycle.TempPaths;
 import dev.kindbuild.node.AddonManifests;
+import dev.kindbuild.node.ArchGuard;
 import dev.kindbuild.node.ImageRecord;
 import dev.kindbuild.node.NodeImageConfig;
 import dev.kindbuild.node.NodeImageRequest;
@@ -88,9 +90,76 @@ public final class DaemonlessNodeBuild {
         this.progress = progress;
     }
 
+    /**
+     * One architecture's node image in the store, not delivered anywhere yet.
+     *
+     * @param node           the summary both builders give (its image ID is the config digest)
+     * @param image          the image
+     * @param arch           its architecture
+     * @param reused         true when the store already had the image for these inputs
+     * @param inputs         what it was made from (the {@link NodeInputs} label's JSON)
+     * @param baseRepository where its base was pulled from: a push to the same registry mounts the base layers
+     */
+    public record Built(NodeImageResult node, StoredImage image, String arch, boolean reused, String inputs,
+            Optional<dev.kindbuild.image.ImageRef> baseRepository) {}
+
+    /**
+     * What a multi-arch build produced.
+     *
+     * @param tag     the tag the index went under
+     * @param index   the OCI index in the store, one entry per architecture
+     * @param images  each architecture's image, in the order asked for
+     * @param pushed  the index's push, pinned by digest
+     * @param outputs where it was delivered, one line each
+     */
+    public record MultiArchResult(String tag, Descriptor index, List<Built> images, Optional<PushResult> pushed, List<String> outputs) {}
+
+    /** Builds the node image of {@code request}'s architecture and delivers it as {@code options} say. */
     public Result run(NodeImageRequest request, Options options) {
-        StepTimes timed = new StepTimes(progress);
         checkOutputs(options);
+        StepTimes timed = new StepTimes(progress);
+        RegistryClients clients = new RegistryClients(request.access(), options.trust(), timed);
+        Built built = build(request, options, timed);
+        String tag = built.node().image();
+        List<String> outputs = new ArrayList<>();
+        outputs.add("kind-build's image store (" + store.root() + ") as " + tag);
+        Optional<PushResult> pushed = DeliverImage.run(store, built.image(), tag, built.baseRepository(), options, clients, outputs, timed);
+        NodeImageResult node = new NodeImageResult(tag, built.image().config().digest(), built.node().version(), built.node().baseImage(),
+                built.node().images(), timed.seconds());
+        return new Result(node, built.image().manifest().digest(), built.reused(), pushed, outputs, built.inputs());
+    }
+
+    /**
+     * Builds one node image per architecture — each from that architecture's release, base and images, nothing
+     * emulated — and delivers the OCI index over them under the tag.
+     */
+    public MultiArchResult runAll(NodeImageRequest request, List<String> arches, Options options) {
+        checkOutputs(options);
+        if (options.output().isPresent() && options.format() == ArchiveFormat.DOCKER) {
+            throw new UserError("a docker-archive holds one image per tag, not " + arches.size() + " architectures: give "
+                    + "--output-format oci (an OCI archive with the index) or --push");
+        }
+        List<Built> images = new ArrayList<>();
+        for (String arch : arches) {
+            progress.notice("building for linux/" + arch);
+            images.add(build(request.withArch(arch), options, new StepTimes(progress)));
+        }
+        String tag = images.get(0).node().image();
+        StepTimes timed = new StepTimes(progress);
+        Descriptor index = timed.step("Writing the index of " + tag, () -> OciIndex.write(store, images.stream().map(Built::image).toList()),
+                d -> d.digest().substring(0, 19) + ", " + String.join(" + ", arches));
+        store.tag(tag, index);
+        List<String> outputs = new ArrayList<>();
+        outputs.add("kind-build's image store (" + store.root() + ") as " + tag);
+        RegistryClients clients = new RegistryClients(request.access(), options.trust(), timed);
+        Optional<PushResult> pushed = DeliverImage.runIndex(store, index, images.stream().map(Built::image).toList(), tag,
+                images.get(0).baseRepository(), options, clients, outputs, timed);
+        return new MultiArchResult(tag, index, images, pushed, outputs);
+    }
+
+    /** The node image of {@code request}'s architecture, in the store under its tag; nothing delivered. */
+    public Built build(NodeImageRequest request, Options options, StepTimes timed) {
+        String arch = request.arch();
         BaseImageSource baseSource = BaseImageSource.parse(request.baseImage());
         RegistryClients clients = new RegistryClients(request.access(), options.trust(), timed);
         try (CleanupStack cleanup = new CleanupStack()) {
@@ -98,56 +167,81 @@ public final class DaemonlessNodeBuild {
             KubernetesResolver resolver = new KubernetesResolver(request.resolverOptions(), timed, cleanup);
             KubernetesArtifacts k8s = timed.step("Preparing Kubernetes", () -> resolver.resolve(request.source(), work.resolve("k8s")),
                     a -> a.version() + " from " + a.origin());
+            k8s.binaries().forEach((name, file) -> ArchGuard.checkBinary(name + " of Kubernetes " + k8s.version(), file, arch));
             String tag = request.image().orElse("kindest/node:" + k8s.kubeVersion().toString().replace('+', '_'));
 
             ObtainBaseImage.Base base = timed.step("Reading base image", () -> ObtainBaseImage.run(baseSource, store, options.engine(),
-                    new RegistryPull(clients, request.mirrors(), store, timed), request.arch(), timed),
+                    new RegistryPull(clients, request.mirrors(), store, timed), arch, timed),
                     b -> b.name() + (b.name().equals(b.image().manifest().digest()) ? "" : " " + b.image().manifest().digest().substring(0, 19)));
             AddonManifests manifests = AddonManifests.bundled();
             RequiredImages.Required required = timed.step("Listing required images", () -> RequiredImages.listOnHost(
-                    k8s.binary("kubeadm"), request.arch(), k8s.kubeVersion(), manifests, request.extraImages(), timed::notice),
+                    k8s.binary("kubeadm"), arch, k8s.kubeVersion(), manifests, request.extraImages(), timed::notice),
                     r -> r.all().size() + " images");
             List<String> releaseNames = ImagesInStore.releaseNames(k8s, required.all());
             List<ImagesInStore.NodeImage> pulled = timed.step("Pulling images", () -> ImagesInStore.pull(required.all(), releaseNames,
-                    quiet -> new RegistryPull(clients, request.mirrors(), store, quiet), request.arch(), timed), p -> p.size() + " images");
+                    quiet -> new RegistryPull(clients, request.mirrors(), store, quiet), arch, timed), p -> p.size() + " images");
 
             RecipeTree nodeFiles = RecipeTree.load("node-image").subtree("files/");
-            NodeInputs inputs = inputs(options, request.arch(), k8s, base, pulled, nodeFiles, manifests);
-            Optional<Built> cached = cached(inputs);
-            Built built;
+            NodeInputs inputs = inputs(options, arch, k8s, base, pulled, nodeFiles, manifests);
+            Optional<Stored> cached = cached(inputs);
+            Stored stored;
             if (cached.isPresent()) {
-                built = cached.get();
-                timed.notice("inputs unchanged: the store has this node image already (" + built.image().manifest().digest().substring(0, 19) + ")");
+                stored = cached.get();
+                timed.notice("inputs unchanged: the store has this node image already (" + stored.image().manifest().digest().substring(0, 19) + ")");
             } else {
-                List<ImagesInStore.NodeImage> images = new ArrayList<>(timed.step("Reading the release's images",
-                        () -> ImagesInStore.fromRelease(k8s, releaseNames, store), r -> r.size() + " images"));
-                images.addAll(pulled);
-                ImageContents baseFiles = timed.step("Reading base image files", () -> {
-                    ImageContents c = ImageContents.of(store, base.image());
-                    ConfigurationLayer.checkBase(c, base.name());
-                    return c;
-                });
-                Instant time = inputs.created();
-                Layer kubernetes = timed.step("Writing layer: Kubernetes " + k8s.version(), () -> KubernetesLayer.write(k8s, store, time), Layer::describe);
-                Layer configuration = timed.step("Writing layer: configuration", () -> ConfigurationLayer.write(baseFiles, k8s.kubeVersion(),
-                        required.pauseImage(), manifests, nodeFiles, store, time), Layer::describe);
-                ImagesLayer.Written images1 = timed.step("Writing layer: " + images.size() + " images", () -> ImagesLayer.write(images, store, time),
-                        w -> w.layer().describe());
-                StoredImage image = timed.step("Assembling " + tag, () -> assemble(base, k8s, kubernetes, configuration, images1, inputs),
-                        i -> i.manifest().digest().substring(0, 19));
-                built = keep(inputs, image, images1.records());
+                stored = write(k8s, base, required, releaseNames, pulled, nodeFiles, manifests, inputs, tag, arch, timed);
             }
-            store.tag(tag, built.image().manifest());
-            List<String> outputs = new ArrayList<>();
-            outputs.add("kind-build's image store (" + store.root() + ") as " + tag);
-            Optional<PushResult> pushed = DeliverImage.run(store, built.image(), tag, base.repository(), options, clients, outputs, timed);
-            NodeImageResult node = new NodeImageResult(tag, built.image().config().digest(), k8s.version(), base.name(), built.records(), timed.seconds());
-            return new Result(node, built.image().manifest().digest(), cached.isPresent(), pushed, outputs, inputs.json());
+            store.tag(tag, stored.image().manifest());
+            NodeImageResult node = new NodeImageResult(tag, stored.image().config().digest(), k8s.version(), base.name(), stored.records(),
+                    timed.seconds());
+            return new Built(node, stored.image(), arch, cached.isPresent(), inputs.json(), base.repository());
+        }
+    }
+
+    /** The cold path: the three layers written and assembled on the base. */
+    private Stored write(KubernetesArtifacts k8s, ObtainBaseImage.Base base, RequiredImages.Required required, List<String> releaseNames,
+            List<ImagesInStore.NodeImage> pulled, RecipeTree nodeFiles, AddonManifests manifests, NodeInputs inputs, String tag,
+            String arch, StepTimes timed) {
+        List<ImagesInStore.NodeImage> images = new ArrayList<>(timed.step("Reading the release's images",
+                () -> ImagesInStore.fromRelease(k8s, releaseNames, store), r -> r.size() + " images"));
+        images.addAll(pulled);
+        for (ImagesInStore.NodeImage i : images) {
+            ArchGuard.check("image " + i.name(), i.image().architecture(), arch);
+        }
+        ImageContents baseFiles = timed.step("Reading base image files", () -> {
+            ImageContents c = ImageContents.of(store, base.image());
+            ConfigurationLayer.checkBase(c, base.name());
+            checkUserland(c, base.name(), arch);
+            return c;
+        });
+        Instant time = inputs.created();
+        Layer kubernetes = timed.step("Writing layer: Kubernetes " + k8s.version(), () -> KubernetesLayer.write(k8s, store, time), Layer::describe);
+        Layer configuration = timed.step("Writing layer: configuration", () -> ConfigurationLayer.write(baseFiles, k8s.kubeVersion(),
+                required.pauseImage(), manifests, nodeFiles, store, time), Layer::describe);
+        ImagesLayer.Written imagesLayer = timed.step("Writing layer: " + images.size() + " images", () -> ImagesLayer.write(images, store, time),
+                w -> w.layer().describe());
+        StoredImage image = timed.step("Assembling " + tag + " (" + arch + ")", () -> assemble(base, k8s, kubernetes, configuration,
+                imagesLayer, inputs), i -> i.manifest().digest().substring(0, 19));
+        return keep(inputs, image, imagesLayer.records());
+    }
+
+    /** The base's programs must be the target's: its config may say one thing and its files another. */
+    static void checkUserland(ImageContents base, String name, String arch) {
+        for (String probe : ArchGuard.USERLAND_PROBES) {
+            if (base.resolve(probe).filter(e -> e.isFile()).isPresent()) {
+                try {
+                    ArchGuard.elfArch(base.open(probe)).ifPresent(found -> ArchGuard.check("the userland of base image " + name
+                            + " (" + probe + ")", found, arch));
+                } catch (IOException e) {
+                    throw new UserError("cannot read " + probe + " of base image " + name + ": " + e.getMessage(), e);
+                }
+                return;
+            }
         }
     }
 
     /** A node image in the store and the records of its /kind/images.json. */
-    private record Built(StoredImage image, List<ImageRecord> records) {}
+    private record Stored(StoredImage image, List<ImageRecord> records) {}
 
     /** Refused before any work: nowhere to put the result. */
     static void checkOutputs(Options options) {
@@ -214,7 +308,7 @@ public final class DaemonlessNodeBuild {
     }
 
     /** Names the image by its inputs, with its records beside it, so the next build of the same inputs finds both. */
-    private Built keep(NodeInputs inputs, StoredImage image, List<ImageRecord> records) {
+    private Stored keep(NodeInputs inputs, StoredImage image, List<ImageRecord> records) {
         Descriptor recordsBlob;
         try {
             recordsBlob = store.put(JSON.writeValueAsBytes(records), "application/vnd.kind-build.image-records+json");
@@ -223,10 +317,10 @@ public final class DaemonlessNodeBuild {
         }
         store.tag(inputs.storeName() + "/records", recordsBlob);
         store.tag(inputs.storeName(), image.manifest());
-        return new Built(image, records);
+        return new Stored(image, records);
     }
 
-    private Optional<Built> cached(NodeInputs inputs) {
+    private Optional<Stored> cached(NodeInputs inputs) {
         Optional<Descriptor> manifest = store.resolve(inputs.storeName()).filter(d -> store.has(d.digest()));
         Optional<Descriptor> records = store.resolve(inputs.storeName() + "/records").filter(d -> store.has(d.digest()));
         if (manifest.isEmpty() || records.isEmpty()) {
@@ -237,7 +331,7 @@ public final class DaemonlessNodeBuild {
             return Optional.empty(); // part of it was pruned: built again
         }
         try {
-            return Optional.of(new Built(image, JSON.readValue(store.readSmall(records.get().digest()), new TypeReference<List<ImageRecord>>() {})));
+            return Optional.of(new Stored(image, JSON.readValue(store.readSmall(records.get().digest()), new TypeReference<List<ImageRecord>>() {})));
         } catch (IOException e) {
             return Optional.empty();
         }

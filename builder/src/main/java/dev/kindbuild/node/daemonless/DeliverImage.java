@@ -9,6 +9,7 @@ import dev.kindbuild.image.archive.OciArchiveOutput;
 import dev.kindbuild.image.registry.PushResult;
 import dev.kindbuild.image.registry.RegistryClients;
 import dev.kindbuild.image.registry.RegistryPush;
+import dev.kindbuild.image.store.Descriptor;
 import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.image.store.StoredImage;
 import dev.kindbuild.progress.Progress;
@@ -30,48 +31,89 @@ final class DeliverImage {
     static Optional<PushResult> run(ImageStore store, StoredImage image, String tag, Optional<ImageRef> mountFrom,
             DaemonlessNodeBuild.Options options, RegistryClients clients, List<String> outputs, Progress progress) {
         if (options.output().isPresent()) {
-            Path file = options.output().get();
-            String written = writtenMark(image, tag, options.format());
             boolean oci = options.format() == DaemonlessNodeBuild.ArchiveFormat.OCI;
-            String what = (oci ? "OCI archive " : "docker-archive ") + file;
-            if (writtenMark(store, file).filter(written::equals).isPresent()) {
-                progress.notice(file + " holds this image already (unchanged since kind-build wrote it)");
-            } else if (oci) {
-                progress.run("Writing " + what, () -> OciArchiveOutput.write(store, image, tag, file));
-            } else {
-                progress.run("Writing " + what, () -> DockerArchiveOutput.write(store, image, List.of(tag), file));
-            }
-            outputs.add(what);
-            remember(store, file, written);
+            writeFile(store, image.manifest(), tag, options, outputs, progress, file -> {
+                if (oci) {
+                    OciArchiveOutput.write(store, image, tag, file);
+                } else {
+                    DockerArchiveOutput.write(store, image, List.of(tag), file);
+                }
+            });
+        } else if (options.engine().isPresent()) {
+            load(store, image, tag, options.engine().get(), outputs, progress);
+        }
+        return push(store, image.manifest(), tag, mountFrom, options, clients, outputs, progress);
+    }
+
+    /**
+     * The multi-arch flavour: the index (over {@code images}) to an OCI archive or a registry; an engine, which holds
+     * one architecture per tag, gets the image of its own architecture.
+     */
+    static Optional<PushResult> runIndex(ImageStore store, Descriptor index, List<StoredImage> images, String tag,
+            Optional<ImageRef> mountFrom, DaemonlessNodeBuild.Options options, RegistryClients clients, List<String> outputs,
+            Progress progress) {
+        if (options.output().isPresent()) {
+            writeFile(store, index, tag, options, outputs, progress, file -> OciArchiveOutput.writeIndex(store, index, images, tag, file));
         } else if (options.engine().isPresent()) {
             DockerEngine engine = options.engine().get();
-            boolean present = engine.inspectImage(tag).map(ImageInfo::id).filter(image.config().digest()::equals).isPresent();
-            if (present) {
-                progress.notice("the engine has " + tag + " at this image already");
+            String engineArch = engine.facts().architecture();
+            Optional<StoredImage> own = images.stream().filter(i -> i.architecture().equals(engineArch)).findFirst();
+            if (own.isPresent()) {
+                load(store, own.get(), tag, engine, outputs, progress);
+                progress.notice("the engine holds one architecture per tag: it got " + engineArch + "; the index is in the store (--push or --output-format oci delivers it)");
             } else {
-                progress.run("Loading " + tag + " into the engine", () -> EngineImages.load(engine, store, image, List.of(tag)));
+                progress.notice("no image for the engine's " + engineArch + ": nothing loaded (--push or --output-format oci delivers the index)");
             }
-            outputs.add("the Docker engine as " + tag);
         }
+        return push(store, index, tag, mountFrom, options, clients, outputs, progress);
+    }
+
+    private interface FileWriter {
+        void write(Path file) throws Exception;
+    }
+
+    private static void writeFile(ImageStore store, Descriptor top, String tag, DaemonlessNodeBuild.Options options, List<String> outputs,
+            Progress progress, FileWriter writer) {
+        Path file = options.output().get();
+        String written = top.digest() + " " + tag + " " + options.format();
+        boolean oci = options.format() == DaemonlessNodeBuild.ArchiveFormat.OCI;
+        String what = (oci ? "OCI archive " : "docker-archive ") + file;
+        if (writtenMark(store, file).filter(written::equals).isPresent()) {
+            progress.notice(file + " holds this image already (unchanged since kind-build wrote it)");
+        } else {
+            progress.run("Writing " + what, () -> writer.write(file));
+        }
+        outputs.add(what);
+        remember(store, file, written);
+    }
+
+    private static void load(ImageStore store, StoredImage image, String tag, DockerEngine engine, List<String> outputs, Progress progress) {
+        boolean present = engine.inspectImage(tag).map(ImageInfo::id).filter(image.config().digest()::equals).isPresent();
+        if (present) {
+            progress.notice("the engine has " + tag + " at this image already");
+        } else {
+            progress.run("Loading " + tag + " into the engine", () -> EngineImages.load(engine, store, image, List.of(tag)));
+        }
+        outputs.add("the Docker engine as " + tag);
+    }
+
+    private static Optional<PushResult> push(ImageStore store, Descriptor top, String tag, Optional<ImageRef> mountFrom,
+            DaemonlessNodeBuild.Options options, RegistryClients clients, List<String> outputs, Progress progress) {
         if (!options.push()) {
             return Optional.empty();
         }
         ImageRef target = ImageRef.parse(tag);
         Optional<String> mount = mountFrom.filter(r -> r.registry().equals(target.registry())).map(ImageRef::repository);
-        PushResult pushed = new RegistryPush(clients, store, progress).push(image, target, mount);
+        PushResult pushed = new RegistryPush(clients, store, progress).push(top, target, mount);
         outputs.add("registry " + pushed.pinned());
         return Optional.of(pushed);
     }
 
-    /**
-     * What an archive file kind-build wrote holds: the image, tag and format, plus the file's size and mtime when it
-     * was written. A rebuild whose file still matches is not written again (an archive of the same image, tag and
-     * format is the same bytes); a file changed since, by size or mtime, is.
+    /*
+     * An archive file kind-build wrote is marked in the store with what it holds (the image or index digest, tag and
+     * format) plus the file's size and mtime when it was written. A rebuild whose file still matches is not written
+     * again (an archive of the same image, tag and format is the same bytes); a file changed since, by size or mtime, is.
      */
-    private static String writtenMark(StoredImage image, String tag, DaemonlessNodeBuild.ArchiveFormat format) {
-        return image.manifest().digest() + " " + tag + " " + format;
-    }
-
     private static String markName(Path file) {
         return "kind-build.output/" + dev.kindbuild.kube.Sha256.of(file.toAbsolutePath().normalize().toString()
                 .getBytes(java.nio.charset.StandardCharsets.UTF_8));

@@ -8,6 +8,8 @@ import dev.kindbuild.image.archive.EngineImages;
 import dev.kindbuild.image.registry.Platform;
 import dev.kindbuild.image.registry.PullResult;
 import dev.kindbuild.image.registry.RegistryPull;
+import dev.kindbuild.image.store.Descriptor;
+import dev.kindbuild.image.store.MediaTypes;
 import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.image.store.StoredImage;
 import dev.kindbuild.kube.Sha256;
@@ -47,16 +49,19 @@ final class ObtainBaseImage {
     static Base obtain(BaseImageSource source, ImageStore store, Optional<DockerEngine> engine, RegistryPull pull,
             String arch, Progress progress) {
         if (source instanceof BaseImageSource.DockerArchiveFile d) {
-            StoredImage image = fromFile(store, d.file(), () -> ArchiveImport.dockerArchive(store, d.file()));
+            StoredImage image = fromFile(store, d.file(), arch, () -> ArchiveImport.dockerArchive(store, d.file()));
             return new Base(image, image.manifest().digest(), Optional.empty());
         }
         if (source instanceof BaseImageSource.OciArchiveFile o) {
-            StoredImage image = fromFile(store, o.file(), () -> ArchiveImport.ociArchive(store, o.file(), null, arch));
+            StoredImage image = fromFile(store, o.file(), arch, () -> ArchiveImport.ociArchive(store, o.file(), null, arch));
             return new Base(image, image.manifest().digest(), Optional.empty());
         }
         if (source instanceof BaseImageSource.Named n) {
-            Optional<StoredImage> stored = cached(store, n.given()).or(() -> cached(store, n.ref().toString()));
-            Optional<String> engineId = engine.flatMap(e -> e.inspectImage(n.ref().toString())).map(ImageInfo::id);
+            // A multi-arch base is one name for several images: only this architecture's copy will do.
+            Optional<StoredImage> stored = cached(store, n.given(), arch).or(() -> cached(store, n.ref().toString(), arch))
+                    .filter(i -> i.architecture().equals(arch));
+            Optional<String> engineId = engine.flatMap(e -> e.inspectImage(n.ref().toString()))
+                    .filter(i -> DockerEngine.normalizeArch(i.architecture()).equals(arch)).map(ImageInfo::id);
             // An image kind-build made or pulled is in the store byte for byte; the engine's copy (docker save) is
             // not, so the store's is taken whenever the engine holds that same image (or no engine does).
             if (stored.isPresent() && engineId.map(stored.get().config().digest()::equals).orElse(true)) {
@@ -74,10 +79,11 @@ final class ObtainBaseImage {
         return new Base(fromEngine(store, e, ref), ref, Optional.empty());
     }
 
-    private static StoredImage fromFile(ImageStore store, Path file, java.util.function.Supplier<StoredImage> read) {
+    private static StoredImage fromFile(ImageStore store, Path file, String arch, java.util.function.Supplier<StoredImage> read) {
         String key;
         try {
-            key = "kind-build.archive/" + Sha256.of((file + "\n" + Files.size(file) + "\n" + Files.getLastModifiedTime(file).toMillis())
+            // The arch is part of the key: an OCI archive may hold an index, one image per architecture.
+            key = "kind-build.archive/" + Sha256.of((file + "\n" + arch + "\n" + Files.size(file) + "\n" + Files.getLastModifiedTime(file).toMillis())
                     .getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new UserError("cannot read " + file + ": " + e.getMessage(), e);
@@ -101,8 +107,29 @@ final class ObtainBaseImage {
 
     /** A named image whose blobs are all still in the store (a pruned store reads it again). */
     private static Optional<StoredImage> cached(ImageStore store, String key) {
-        return store.resolve(key).filter(d -> store.has(d.digest())).map(store::image)
+        return cached(store, key, null);
+    }
+
+    /**
+     * As {@link #cached(ImageStore, String)}; a name that holds an index (a multi-arch base kind-build pushed) gives
+     * its {@code arch} image, when there is one.
+     */
+    private static Optional<StoredImage> cached(ImageStore store, String key, String arch) {
+        Optional<Descriptor> named = store.resolve(key).filter(d -> store.has(d.digest()));
+        if (named.isPresent() && MediaTypes.INDEXES.contains(named.get().mediaType())) {
+            named = arch == null ? Optional.empty() : child(store, named.get(), Platform.linux(arch));
+        }
+        return named.filter(d -> store.has(d.digest())).map(store::image)
                 .filter(i -> store.has(i.config().digest()) && i.layers().stream().allMatch(l -> store.has(l.digest())));
+    }
+
+    private static Optional<Descriptor> child(ImageStore store, Descriptor index, Platform platform) {
+        for (com.fasterxml.jackson.databind.JsonNode m : store.readJson(index.digest()).path("manifests")) {
+            if (platform.matches(Platform.of(m.path("platform")))) {
+                return Optional.of(new Descriptor(m.path("mediaType").asText(), m.path("digest").asText(), m.path("size").asLong()));
+            }
+        }
+        return Optional.empty();
     }
 
     /** The same refusals the docker builder makes: another architecture, or a node image given as a base. */

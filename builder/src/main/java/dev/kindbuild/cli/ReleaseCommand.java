@@ -1,0 +1,101 @@
+package dev.kindbuild.cli;
+
+import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.image.store.ImageStore;
+import dev.kindbuild.progress.Progress;
+import dev.kindbuild.release.ReleaseBuild;
+import dev.kindbuild.release.ReleaseFile;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** `kind-build release FILE`: several Kubernetes versions × architectures built, then published together. */
+@Command(name = "release", mixinStandardHelpOptions = true,
+        description = {"Build and publish the node images a release file lists (versions × arches), with the daemonless builder.",
+                "Pushes only after every build succeeded; ends with a summary and the pinned REPO:TAG@sha256 references."})
+final class ReleaseCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "FILE", description = "The release file (YAML: repository, versions, arches, baseImage, …).")
+    Path file;
+
+    @Option(names = "--dry-run", description = "Print the plan and stop: nothing is built or pushed.")
+    boolean dryRun;
+
+    @Option(names = "--record", paramLabel = "FILE", description = "Also write the result as JSON to FILE (the build record).")
+    Path recordFile;
+
+    @Mixin
+    OutputOptions output;
+
+    @Override
+    public Integer call() {
+        ReleaseFile release = ReleaseFile.read(file);
+        ReleaseBuild.Plan plan = ReleaseBuild.Plan.of(release);
+        Progress progress = output.progress();
+        if (dryRun) {
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("dryRun", true);
+            json.put("targets", plan.targets().stream().map(t -> Map.of("version", t.version(), "arch", t.arch(), "tag", t.tag())).toList());
+            output.print(json, String.join("\n", plan.lines()));
+            return 0;
+        }
+        plan.lines().forEach(progress::notice);
+        long start = System.nanoTime();
+        Optional<DockerEngine> engine = DockerEngine.tryConnect();
+        try {
+            List<ReleaseBuild.Published> published = new ReleaseBuild(ImageStore.defaultLocation(), progress)
+                    .run(plan, engine, DaemonlessOutputOptions.sourceDateEpoch());
+            List<Map<String, Object>> versions = new ArrayList<>();
+            List<String> pinned = new ArrayList<>();
+            StringBuilder table = new StringBuilder(String.format("%-12s %-6s %-21s %8s %7s  %s%n", "VERSION", "ARCH", "MANIFEST", "MB", "SECONDS", "BUILT"));
+            for (ReleaseBuild.Published p : published) {
+                Map<String, Object> v = new LinkedHashMap<>();
+                v.put("version", p.version());
+                v.put("tag", p.tag());
+                v.put("pinned", p.pushed().pinned().toString());
+                pinned.add(p.pushed().pinned().toString());
+                List<Map<String, Object>> arches = new ArrayList<>();
+                for (var b : p.images()) {
+                    Map<String, Object> a = new LinkedHashMap<>();
+                    String ref = p.pushed().reference().withDigest(b.image().manifest().digest()).toString();
+                    long bytes = b.image().layers().stream().mapToLong(dev.kindbuild.image.store.Descriptor::size).sum();
+                    a.put("arch", b.arch());
+                    a.put("pinned", ref);
+                    a.put("manifestDigest", b.image().manifest().digest());
+                    a.put("imageId", b.image().config().digest());
+                    a.put("bytes", bytes);
+                    a.put("reused", b.reused());
+                    a.put("images", NodeImageCommand.imagesJson(b.node().images()));
+                    a.put("stepSeconds", b.node().stepSeconds());
+                    arches.add(a);
+                    pinned.add(ref + " (linux/" + b.arch() + ")");
+                    double seconds = b.node().stepSeconds().values().stream().mapToDouble(Double::doubleValue).sum();
+                    table.append(String.format("%-12s %-6s %-21s %8.1f %7.1f  %s%n", p.version(), b.arch(),
+                            b.image().manifest().digest().substring(0, 19), bytes / 1e6, seconds, b.reused() ? "reused" : "built"));
+                }
+                v.put("arches", arches);
+                versions.add(v);
+            }
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("repository", release.repository().withTag("x").toString().replaceFirst(":x$", ""));
+            json.put("versions", versions);
+            json.put("seconds", (System.nanoTime() - start) / 1e9);
+            if (recordFile != null) {
+                OutputOptions.writeJson(recordFile, json);
+            }
+            output.print(json, "Release published: " + published.size() + " versions × " + release.arches().size() + " arches\n"
+                    + table + "Pinned references:\n" + String.join("\n", pinned));
+            return 0;
+        } finally {
+            engine.ifPresent(DockerEngine::close);
+        }
+    }
+}

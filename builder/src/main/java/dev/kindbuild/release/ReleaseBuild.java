@@ -1,0 +1,191 @@
+package dev.kindbuild.release;
+
+import dev.kindbuild.UserError;
+import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.image.ImageRef;
+import dev.kindbuild.image.RegistryAccess;
+import dev.kindbuild.image.RegistryMirrors;
+import dev.kindbuild.image.registry.OciIndex;
+import dev.kindbuild.image.registry.PushResult;
+import dev.kindbuild.image.registry.RegistryClients;
+import dev.kindbuild.image.registry.RegistryPush;
+import dev.kindbuild.image.registry.RegistryTrust;
+import dev.kindbuild.image.store.Descriptor;
+import dev.kindbuild.image.store.ImageStore;
+import dev.kindbuild.kube.KubernetesSource;
+import dev.kindbuild.node.EnsureBaseImage;
+import dev.kindbuild.node.NodeImageRequest;
+import dev.kindbuild.node.daemonless.DaemonlessNodeBuild;
+import dev.kindbuild.progress.Progress;
+import dev.kindbuild.progress.StepTimes;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * `kind-build release FILE`: every version × architecture of a {@link ReleaseFile} built with the daemonless builder
+ * (sharing the download cache and the image store), a few at a time; then, only if all of them succeeded, each
+ * version's OCI index pushed — first every index by digest, then the tags, so a failed push leaves no release tag
+ * pointing at a partial set.
+ */
+public final class ReleaseBuild {
+
+    /** One image of the release. */
+    public record Target(String version, String arch, String tag) {
+        String label() {
+            return version + " " + arch;
+        }
+    }
+
+    /** What a release file asks for, before anything runs ({@code --dry-run} prints it). */
+    public record Plan(ReleaseFile file, List<Target> targets) {
+        public static Plan of(ReleaseFile file) {
+            List<Target> targets = new ArrayList<>();
+            for (String v : file.versions()) {
+                for (String a : file.arches()) {
+                    targets.add(new Target(v, a, file.tag(v)));
+                }
+            }
+            return new Plan(file, List.copyOf(targets));
+        }
+
+        /** The plan as lines a person reads. */
+        public List<String> lines() {
+            List<String> out = new ArrayList<>();
+            out.add(targets.size() + " node images (" + file.versions().size() + " versions × " + file.arches().size()
+                    + " arches), " + Math.min(file.jobs(), targets.size()) + " at a time; then " + file.versions().size()
+                    + " OCI indexes pushed, only if every build succeeded:");
+            for (String v : file.versions()) {
+                out.add("  " + file.tag(v) + "  ← " + String.join(" + ", file.arches().stream().map(a -> "linux/" + a).toList())
+                        + ", Kubernetes " + v + " from " + file.releaseUrl());
+            }
+            out.add("  base image: " + file.baseImage().orElse("the bundled recipe, built per arch in the engine"));
+            if (!file.extraImages().isEmpty()) {
+                out.add("  extra images: " + String.join(", ", file.extraImages()));
+            }
+            if (!file.mirrors().isEmpty()) {
+                out.add("  registry mirrors: " + String.join(", ", file.mirrors()));
+            }
+            return out;
+        }
+    }
+
+    /** One version as published: its index, the push, and each architecture's image. */
+    public record Published(String version, String tag, Descriptor index, PushResult pushed, List<DaemonlessNodeBuild.Built> images) {}
+
+    private final ImageStore store;
+    private final Progress progress;
+
+    public ReleaseBuild(ImageStore store, Progress progress) {
+        this.store = store;
+        this.progress = progress;
+    }
+
+    /** @param sourceDateEpoch the images' time; empty: each release's own */
+    public List<Published> run(Plan plan, Optional<DockerEngine> engine, Optional<java.time.Instant> sourceDateEpoch) {
+        ReleaseFile file = plan.file();
+        RegistryTrust trust = file.caCert().map(RegistryTrust::withCaCert).orElseGet(RegistryTrust::jvmDefault);
+        RegistryAccess access = RegistryAccess.of(file.insecureRegistries());
+        RegistryMirrors mirrors = RegistryMirrors.parse(file.mirrors());
+        Map<String, String> bases = bases(file, engine);
+        DaemonlessNodeBuild.Options options = new DaemonlessNodeBuild.Options(engine, Optional.empty(),
+                DaemonlessNodeBuild.ArchiveFormat.OCI, true, trust, sourceDateEpoch);
+
+        Map<Target, DaemonlessNodeBuild.Built> built = buildAll(plan, bases, mirrors, access, options);
+
+        Map<String, Descriptor> indexes = new LinkedHashMap<>();
+        for (String v : file.versions()) {
+            List<dev.kindbuild.image.store.StoredImage> images = plan.targets().stream().filter(t -> t.version().equals(v))
+                    .map(t -> built.get(t).image()).toList();
+            Descriptor index = OciIndex.write(store, images);
+            store.tag(file.tag(v), index);
+            indexes.put(v, index);
+        }
+        RegistryClients clients = new RegistryClients(access, trust, progress);
+        RegistryPush push = new RegistryPush(clients, store, progress);
+        ImageRef repo = file.repository();
+        Optional<String> mount = built.values().stream().findFirst().flatMap(DaemonlessNodeBuild.Built::baseRepository)
+                .filter(r -> r.registry().equals(repo.registry())).map(ImageRef::repository);
+        // Everything by digest first: a failure here leaves untagged manifests, never a tag on half a release.
+        for (Map.Entry<String, Descriptor> e : indexes.entrySet()) {
+            push.push(e.getValue(), new ImageRef(repo.registry(), repo.repository(), null, e.getValue().digest()), mount);
+        }
+        List<Published> published = new ArrayList<>();
+        for (Map.Entry<String, Descriptor> e : indexes.entrySet()) {
+            PushResult tagged = push.push(e.getValue(), ImageRef.parse(file.tag(e.getKey())), mount);
+            List<DaemonlessNodeBuild.Built> images = plan.targets().stream().filter(t -> t.version().equals(e.getKey()))
+                    .map(built::get).toList();
+            published.add(new Published(e.getKey(), file.tag(e.getKey()), e.getValue(), tagged, images));
+        }
+        return published;
+    }
+
+    /** Each architecture's base: the file's, else the bundled recipe's image in the engine (built once per arch, here). */
+    private Map<String, String> bases(ReleaseFile file, Optional<DockerEngine> engine) {
+        Map<String, String> bases = new LinkedHashMap<>();
+        for (String arch : file.arches()) {
+            if (file.baseImage().isPresent()) {
+                bases.put(arch, file.baseImage().get());
+            } else {
+                DockerEngine e = engine.orElseThrow(() -> new UserError("no Docker engine to build the bundled base image in: "
+                        + "set baseImage in the release file (a multi-arch base in a registry, or oci-archive:FILE)"));
+                bases.put(arch, EnsureBaseImage.run(e, Optional.empty(), arch, progress));
+            }
+        }
+        return bases;
+    }
+
+    private Map<Target, DaemonlessNodeBuild.Built> buildAll(Plan plan, Map<String, String> bases, RegistryMirrors mirrors,
+            RegistryAccess access, DaemonlessNodeBuild.Options options) {
+        ReleaseFile file = plan.file();
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(file.jobs(), plan.targets().size()), r -> {
+            Thread t = new Thread(r, "release-build");
+            t.setDaemon(true);
+            return t;
+        });
+        Map<Target, Future<DaemonlessNodeBuild.Built>> running = new LinkedHashMap<>();
+        try {
+            for (Target t : plan.targets()) {
+                KubernetesSource source = KubernetesSource.detect(t.version(), Optional.of("release"), file.releaseUrl());
+                NodeImageRequest request = new NodeImageRequest(source, Optional.of(t.tag()), Optional.of(bases.get(t.arch())), t.arch(),
+                        mirrors, access, file.extraImages(), false, false, Optional.empty());
+                Progress own = progress.prefixed("[" + t.label() + "] ");
+                running.put(t, pool.submit(() -> new DaemonlessNodeBuild(store, own).build(request, options, new StepTimes(own))));
+            }
+            Map<Target, DaemonlessNodeBuild.Built> built = new LinkedHashMap<>();
+            List<String> failures = new ArrayList<>();
+            for (Map.Entry<Target, Future<DaemonlessNodeBuild.Built>> e : running.entrySet()) {
+                try {
+                    built.put(e.getKey(), e.getValue().get());
+                } catch (ExecutionException ex) {
+                    failures.add(e.getKey().label() + ": " + reason(ex.getCause()));
+                }
+            }
+            if (!failures.isEmpty()) {
+                throw new UserError("release not published (" + failures.size() + " of " + plan.targets().size()
+                        + " builds failed, nothing pushed): " + String.join("; ", failures));
+            }
+            return built;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UserError("interrupted: nothing was pushed");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static String reason(Throwable t) {
+        for (Throwable cur = t; cur != null; cur = cur.getCause()) {
+            if (cur instanceof UserError u) {
+                return u.getMessage();
+            }
+        }
+        return t.getClass().getSimpleName() + ": " + t.getMessage();
+    }
+}

@@ -1,0 +1,65 @@
+package dev.kindbuild.release;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kindbuild.UserError;
+import dev.kindbuild.testing.CliRun;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ReleaseFileTest {
+    @TempDir
+    Path dir;
+
+    private Path write(String yaml) throws Exception {
+        return Files.writeString(dir.resolve("release.yaml"), yaml);
+    }
+
+    @Test
+    void readsAReleaseFileAndPlansVersionsTimesArches() throws Exception {
+        ReleaseFile f = ReleaseFile.read(write("""
+                repository: registry.example/kindest/node
+                versions: [v1.31.2, v1.30.6]
+                arches: [amd64, arm64]
+                baseImage: registry.example/kindest/base:v1
+                registryMirrors: {registry.k8s.io: 127.0.0.1:5000}
+                jobs: 3
+                """));
+        assertEquals(List.of("registry.k8s.io=127.0.0.1:5000"), f.mirrors());
+        assertEquals("registry.example/kindest/node:v1.30.6", f.tag("v1.30.6"));
+        ReleaseBuild.Plan plan = ReleaseBuild.Plan.of(f);
+        assertEquals(List.of("v1.31.2 amd64", "v1.31.2 arm64", "v1.30.6 amd64", "v1.30.6 arm64"),
+                plan.targets().stream().map(ReleaseBuild.Target::label).toList());
+        assertTrue(plan.lines().get(0).startsWith("4 node images (2 versions × 2 arches), 3 at a time"), plan.lines().get(0));
+    }
+
+    @Test
+    void badFilesGetOneLineNamingTheKey() throws Exception {
+        Path f = write("repository: r.example/node\nversions: [v1.31.2]\nversion: v1\n");
+        assertTrue(assertThrows(UserError.class, () -> ReleaseFile.read(f)).getMessage().contains("unknown key 'version'"));
+        Path noVersions = write("repository: r.example/node\narches: [amd64]\n");
+        assertTrue(assertThrows(UserError.class, () -> ReleaseFile.read(noVersions)).getMessage().contains("'versions' is missing"));
+        Path tagged = write("repository: r.example/node:v1\nversions: [v1.31.2]\n");
+        assertTrue(assertThrows(UserError.class, () -> ReleaseFile.read(tagged)).getMessage().contains("has a tag or digest"));
+        Path badArch = write("repository: r.example/node\nversions: [v1.31.2]\narches: [s390]\n");
+        assertTrue(assertThrows(UserError.class, () -> ReleaseFile.read(badArch)).getMessage().contains("unknown --arch 's390'"));
+        assertTrue(assertThrows(UserError.class, () -> ReleaseFile.read(dir.resolve("none.yaml"))).getMessage().contains("does not exist"));
+    }
+
+    @Test
+    void dryRunPrintsThePlanAndTouchesNothing() throws Exception {
+        Path f = write("repository: r.example/kindest/node\nversions: [v1.31.2]\narches: [amd64, arm64]\n");
+        CliRun run = CliRun.of("release", f.toString(), "--dry-run");
+        assertEquals(0, run.exit(), run.err());
+        assertTrue(run.out().contains("r.example/kindest/node:v1.31.2  ← linux/amd64 + linux/arm64, Kubernetes v1.31.2 from https://dl.k8s.io"), run.out());
+        CliRun json = CliRun.of("release", f.toString(), "--dry-run", "--json");
+        com.fasterxml.jackson.databind.JsonNode plan = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.out());
+        assertEquals("arm64", plan.path("targets").path(1).path("arch").asText(), json.out());
+        assertEquals("r.example/kindest/node:v1.31.2", plan.path("targets").path(1).path("tag").asText());
+    }
+}
