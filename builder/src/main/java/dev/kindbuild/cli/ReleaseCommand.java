@@ -85,7 +85,7 @@ final class ReleaseCommand implements Callable<Integer> {
                 versions.add(v);
             }
             Map<String, Object> json = new LinkedHashMap<>();
-            json.put("repository", release.repository().withTag("x").toString().replaceFirst(":x$", ""));
+            json.put("repository", release.repository().registry() + "/" + release.repository().repository());
             json.put("versions", versions);
             json.put("seconds", (System.nanoTime() - start) / 1e9);
             if (recordFile != null) {

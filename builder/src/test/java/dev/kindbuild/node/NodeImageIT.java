@@ -28,6 +28,7 @@ import dev.kindbuild.sample.SampleRelease;
 import dev.kindbuild.sample.SampleServer;
 import dev.kindbuild.testing.ImageFiles;
 import dev.kindbuild.testing.FakeKubernetesTree;
+import dev.kindbuild.testing.ItTeardown;
 import dev.kindbuild.testing.Leaks;
 import dev.kindbuild.testing.RecordingProgress;
 import dev.kindbuild.testing.TestBaseImage;
@@ -45,7 +46,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -54,7 +54,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -112,22 +111,7 @@ class NodeImageIT {
 
     @AfterAll
     void tearDown() throws IOException {
-        try {
-            if (engine != null) {
-                tags.forEach(engine::removeImage);
-                engine.close();
-            }
-        } finally {
-            if (env != null) {
-                env.close();
-            }
-            if (cache != null) {
-                cache.close();
-            }
-            if (tmp != null) {
-                deleteTree(tmp);
-            }
-        }
+        ItTeardown.run(engine, tags, env, cache, tmp);
     }
 
     // ---- 1. end to end ---------------------------------------------------------------------------------------------
@@ -483,17 +467,6 @@ class NodeImageIT {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 }

@@ -19,6 +19,7 @@ import dev.kindbuild.sample.SampleEnvironment;
 import dev.kindbuild.sample.SampleImages;
 import dev.kindbuild.sample.SampleSize;
 import dev.kindbuild.testing.CliRun;
+import dev.kindbuild.testing.ItTeardown;
 import dev.kindbuild.testing.Leaks;
 import dev.kindbuild.testing.RecordingProgress;
 import dev.kindbuild.testing.Skopeo;
@@ -96,20 +97,7 @@ class MultiArchReleaseIT {
 
     @AfterAll
     void tearDown() {
-        try {
-            if (engine != null) {
-                engineTags.forEach(engine::removeImage);
-                engine.close();
-            }
-        } finally {
-            if (env != null) {
-                env.close();
-            }
-            if (cache != null) {
-                cache.close();
-            }
-            dev.kindbuild.lifecycle.TempPaths.deleteTree(tmp);
-        }
+        ItTeardown.run(engine, engineTags, env, cache, tmp);
     }
 
     private List<String> mirrors() {
@@ -151,6 +139,29 @@ class MultiArchReleaseIT {
         }
         // Each entry of the index is exactly what the store built for its arch.
         assertNotEquals(index.path("manifests").path(0).path("digest").asText(), index.path("manifests").path(1).path("digest").asText());
+
+        // The same index as an OCI archive (a warm build: nothing is built again), per platform readable by skopeo.
+        Path archive = tmp.resolve("node-multi.oci.tar");
+        List<String> toFile = new ArrayList<>(args.subList(0, args.indexOf("--push")));
+        toFile.addAll(List.of("--k8s-release-url", env.releaseUrl().toString(), "--output", archive.toString(), "--output-format", "oci"));
+        toFile.addAll(mirrors());
+        CliRun written = CliRun.of(toFile.toArray(String[]::new));
+        assertEquals(0, written.exit(), written.err());
+        assertTrue(written.err().contains("inputs unchanged"), written.err());
+        for (JsonNode m : index.path("manifests")) {
+            String arch = m.path("platform").path("architecture").asText();
+            JsonNode inspected = JSON.readTree(Skopeo.run("inspect", "--override-arch", arch, "oci-archive:" + archive));
+            JsonNode pushed = JSON.readTree(Skopeo.run("inspect", "--override-arch", arch, "docker://" + node));
+            // skopeo names the index's digest for both; the layers are the platform's own.
+            assertEquals(pushed.path("Digest").asText(), inspected.path("Digest").asText(), arch);
+            assertEquals(pushed.path("Layers"), inspected.path("Layers"), arch);
+            assertEquals(arch, inspected.path("Architecture").asText());
+        }
+        // A docker-archive holds one image per tag: refused with one line, nothing written.
+        List<String> docker = new ArrayList<>(toFile.subList(0, toFile.indexOf("--output-format")));
+        CliRun refused = CliRun.of(docker.toArray(String[]::new));
+        assertEquals(1, refused.exit());
+        assertTrue(refused.err().contains("a docker-archive holds one image per tag, not 2 architectures"), refused.err());
     }
 
     @Test

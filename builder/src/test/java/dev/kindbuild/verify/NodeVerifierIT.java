@@ -20,6 +20,7 @@ import dev.kindbuild.registry.LocalRegistry;
 import dev.kindbuild.sample.SampleEnvironment;
 import dev.kindbuild.sample.SampleImage;
 import dev.kindbuild.testing.ImageFiles;
+import dev.kindbuild.testing.ItTeardown;
 import dev.kindbuild.testing.Leaks;
 import dev.kindbuild.testing.RecordingProgress;
 import dev.kindbuild.testing.TestBaseImage;
@@ -72,20 +73,7 @@ class NodeVerifierIT {
 
     @AfterAll
     void tearDown() {
-        try {
-            if (engine != null) {
-                engine.removeImage(CORRUPT_TAG);
-                engine.removeImage(TAG);
-                engine.close();
-            }
-        } finally {
-            if (env != null) {
-                env.close();
-            }
-            if (cache != null) {
-                cache.close();
-            }
-        }
+        ItTeardown.run(engine, List.of(CORRUPT_TAG, TAG), env, cache, null);
     }
 
     @Test

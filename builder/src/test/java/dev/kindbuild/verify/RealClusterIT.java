@@ -109,19 +109,27 @@ class RealClusterIT {
         assertTrue(check(report, "no pulls").ok(), describe(report));
     }
 
-    /** The daemonless builder's image of the same tree runs the same cluster (its base read from the engine). */
+    /**
+     * The daemonless builder's image of the same tree (its base read from the engine), pushed to a registry and pulled
+     * back by the engine, runs the same cluster.
+     */
     @Test
     @Order(2)
     void theDaemonlessBuildersImageOfTheTreeRunsACluster() {
-        String tag = TAG_PREFIX + "oci";
+        String tag = REGISTRY.host() + "/" + TAG_PREFIX.replaceFirst(":.*$", "") + ":oci-" + Leaks.PID;
         tags.add(tag);
         NodeImageRequest request = new NodeImageRequest(new KubernetesSource.SourceTree(tree), Optional.of(tag), Optional.of(TestBaseImage.TAG),
                 engine.facts().architecture(), mirrors, RegistryAccess.defaults(), List.of(), false, false, Optional.empty(),
                 Optional.of(VERSION), Optional.of(goRoot));
         DaemonlessNodeBuild.Result built = new DaemonlessNodeBuild(ImageStore.defaultLocation(), new RecordingProgress()).run(request,
-                new DaemonlessNodeBuild.Options(Optional.of(engine), Optional.empty(), DaemonlessNodeBuild.ArchiveFormat.DOCKER, false,
+                new DaemonlessNodeBuild.Options(Optional.of(engine), Optional.empty(), DaemonlessNodeBuild.ArchiveFormat.DOCKER, true,
                         RegistryTrust.jvmDefault(), Optional.empty()));
-        assertEquals(built.node().imageId(), engine.inspectImage(tag).orElseThrow().id(), "loaded into the engine");
+        assertTrue(built.pushed().isPresent());
+        engine.removeImage(tag);
+        assertTrue(engine.inspectImage(tag).isEmpty());
+        assertTrue(engine.tryPull(tag, "linux/" + engine.facts().architecture(), java.time.Duration.ofMinutes(5), line -> {}),
+                "the engine pulls the pushed image back");
+        assertEquals(built.node().imageId(), engine.inspectImage(tag).orElseThrow().id(), "the registry's copy is the image built");
         ClusterReport report = verifyCluster(tag);
         assertTrue(report.passed(), describe(report));
         assertTrue(check(report, "no pulls").ok(), describe(report));

@@ -22,6 +22,7 @@ import dev.kindbuild.node.NodeImageRequest;
 import dev.kindbuild.registry.LocalRegistry;
 import dev.kindbuild.sample.SampleEnvironment;
 import dev.kindbuild.testing.CliRun;
+import dev.kindbuild.testing.ItTeardown;
 import dev.kindbuild.testing.Leaks;
 import dev.kindbuild.testing.RecordingProgress;
 import dev.kindbuild.testing.TestBaseImage;
@@ -77,22 +78,7 @@ class AddImageIT {
 
     @AfterAll
     void tearDown() {
-        try {
-            if (engine != null) {
-                List.of(NODE, WITH_EXTRAS).forEach(engine::removeImage);
-                engine.close();
-            }
-        } finally {
-            if (env != null) {
-                env.close();
-            }
-            if (cache != null) {
-                cache.close();
-            }
-            if (tmp != null) {
-                TempPaths.deleteTree(tmp);
-            }
-        }
+        ItTeardown.run(engine, List.of(NODE, WITH_EXTRAS), env, cache, tmp);
     }
 
     @Test

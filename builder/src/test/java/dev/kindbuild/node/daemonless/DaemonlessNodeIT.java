@@ -33,6 +33,7 @@ import dev.kindbuild.node.NodeLayout;
 import dev.kindbuild.registry.LocalRegistry;
 import dev.kindbuild.sample.SampleEnvironment;
 import dev.kindbuild.testing.CliRun;
+import dev.kindbuild.testing.ItTeardown;
 import dev.kindbuild.testing.Leaks;
 import dev.kindbuild.testing.RecordingProgress;
 import dev.kindbuild.testing.Skopeo;
@@ -109,22 +110,7 @@ class DaemonlessNodeIT {
 
     @AfterAll
     void tearDown() {
-        try {
-            if (engine != null) {
-                engineTags.forEach(engine::removeImage);
-                engine.close();
-            }
-        } finally {
-            if (env != null) {
-                env.close();
-            }
-            if (cache != null) {
-                cache.close();
-            }
-            if (tmp != null) {
-                TempPaths.deleteTree(tmp);
-            }
-        }
+        ItTeardown.run(engine, engineTags, env, cache, tmp);
     }
 
     @Test
