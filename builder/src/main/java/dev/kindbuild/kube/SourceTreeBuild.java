@@ -94,6 +94,9 @@ final class SourceTreeBuild {
             env.put("PATH", go.goRoot().resolve("bin") + ":" + env.getOrDefault("PATH", "/usr/bin:/bin"));
             // Static binaries, as released: they run on any node userland.
             env.put("CGO_ENABLED", "0");
+            // The make turns cgo back on when cross-compiling (CC=aarch64-linux-gnu-gcc for linux/arm64) for every
+            // binary not on its static list; kubelet is the only target missing there.
+            env.put("KUBE_STATIC_OVERRIDES", "kubelet");
             env.put("GOCACHE", options.cacheDir().resolve("go-build").toString());
             env.put("GOTOOLCHAIN", "local");
             env.remove("GOFLAGS");

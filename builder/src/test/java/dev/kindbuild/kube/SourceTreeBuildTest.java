@@ -70,7 +70,7 @@ class SourceTreeBuildTest {
         assertEquals("v1.20.2", a.version());
         List<String> calls = FakeKubernetesTree.makeCalls(tree);
         assertEquals(1, calls.size(), calls.toString());
-        assertEquals(String.join(" ", SourceTreeBuild.TARGETS) + "|linux/amd64|0|" + go.toAbsolutePath() + "|KUBE_GIT_VERSION='v1.20.2'",
+        assertEquals(String.join(" ", SourceTreeBuild.TARGETS) + "|linux/amd64|0|" + go.toAbsolutePath() + "|KUBE_GIT_VERSION='v1.20.2'|kubelet",
                 calls.get(0));
         assertEquals("#!/bin/sh\necho kubelet\n", Files.readString(a.binary("kubelet")));
         assertEquals(4, a.imageTars().size());

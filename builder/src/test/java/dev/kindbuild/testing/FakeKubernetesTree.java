@@ -46,7 +46,7 @@ public final class FakeKubernetesTree {
                 + "all:\n"
                 + "\t@echo building $(WHAT) for $(KUBE_BUILD_PLATFORMS)\n"
                 + "\t@mkdir -p _output/local/bin/linux/$(ARCH)\n"
-                + "\t@printf '%s|%s|%s|%s|%s\\n' \"$(WHAT)\" $(KUBE_BUILD_PLATFORMS) $$CGO_ENABLED $$GOROOT \"$$(cat $$KUBE_GIT_VERSION_FILE | head -n1)\" >> _output/make-calls\n"
+                + "\t@printf '%s|%s|%s|%s|%s|%s\\n' \"$(WHAT)\" $(KUBE_BUILD_PLATFORMS) $$CGO_ENABLED $$GOROOT \"$$(cat $$KUBE_GIT_VERSION_FILE | head -n1)\" \"$$KUBE_STATIC_OVERRIDES\" >> _output/make-calls\n"
                 + "\t@for w in $(WHAT); do cp fake-bin/$${w#cmd/} _output/local/bin/linux/$(ARCH)/; done\n");
         return root;
     }
@@ -67,7 +67,7 @@ public final class FakeKubernetesTree {
         return dir;
     }
 
-    /** How many times make ran, and with what (one line each: WHAT|platforms|CGO_ENABLED|GOROOT|version line). */
+    /** How many times make ran, and with what (one line each: WHAT|platforms|CGO_ENABLED|GOROOT|version line|KUBE_STATIC_OVERRIDES). */
     public static List<String> makeCalls(Path root) throws IOException {
         Path f = root.resolve("_output/make-calls");
         return Files.isRegularFile(f) ? Files.readAllLines(f) : List.of();
