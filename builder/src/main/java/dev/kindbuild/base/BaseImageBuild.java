@@ -1,6 +1,7 @@
 package dev.kindbuild.base;
 
 import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.engine.EmulationCheck;
 import dev.kindbuild.engine.ImageInfo;
 import dev.kindbuild.engine.Labels;
 import dev.kindbuild.engine.NodeMode;

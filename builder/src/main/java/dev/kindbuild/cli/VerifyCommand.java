@@ -21,7 +21,8 @@ import picocli.CommandLine.Parameters;
 
 /** `kind-build verify IMAGE`: boots a node image and checks it is ready for `kind create cluster`. Exit 0 only if all checks hold. */
 @Command(name = "verify", mixinStandardHelpOptions = true,
-        description = "Boot a node image as kind would, wait for its images to load, and check versions, images and a container run.")
+        description = {"Boot a node image as kind would, wait for its images to load, and check versions, images and a container run.",
+                "A node of another architecture boots under binfmt emulation, with no container run (qemu-user cannot start one)."})
 final class VerifyCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "IMAGE", description = "The node image to verify.")
@@ -55,8 +56,11 @@ final class VerifyCommand implements Callable<Integer> {
             json.put("passed", report.passed());
             json.put("nodeMode", report.nodeMode().name().toLowerCase());
             json.put("offline", report.offline());
+            json.put("architecture", report.architecture());
             json.put("bootToImagesLoadedSeconds", report.bootToImagesLoadedSeconds());
-            return printChecks(json, report.checks(), report.image(), report.passed());
+            json.put("notChecked", report.notChecked());
+            String[] notChecked = report.notChecked().stream().map(n -> " – not checked: " + n).toArray(String[]::new);
+            return printChecks(json, report.checks(), report.image(), report.passed(), notChecked);
         }
     }
 

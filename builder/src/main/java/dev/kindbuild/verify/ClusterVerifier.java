@@ -68,6 +68,7 @@ public final class ClusterVerifier {
             throw new UserError(image + " is not a node image (no " + NodeLayout.LABEL_K8S_VERSION
                     + " label): give an image built by `kind-build node-image`");
         }
+        NodeArch.of(info, engine.facts().architecture()).requireNative(image);
         String name = "kind-build-cluster-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24));
         List<Check> checks = new ArrayList<>();
         Map<String, Double> timings = new LinkedHashMap<>();

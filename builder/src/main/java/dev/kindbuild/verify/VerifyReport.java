@@ -7,14 +7,18 @@ import java.util.List;
  * The outcome of `kind-build verify`.
  *
  * @param image                   the node image checked
+ * @param architecture            the node's architecture
  * @param nodeMode                how the node was run
  * @param offline                 whether the node had no network
  * @param bootToImagesLoadedSeconds from container start until the image loader finished
  * @param checks                  every check, in order
+ * @param notChecked              what could not be checked here, and why (e.g. a container run under emulation)
  */
-public record VerifyReport(String image, NodeMode nodeMode, boolean offline, double bootToImagesLoadedSeconds, List<Check> checks) {
+public record VerifyReport(String image, String architecture, NodeMode nodeMode, boolean offline, double bootToImagesLoadedSeconds,
+        List<Check> checks, List<String> notChecked) {
     public VerifyReport {
         checks = List.copyOf(checks);
+        notChecked = List.copyOf(notChecked);
     }
 
     public boolean passed() {

@@ -220,6 +220,23 @@ class MultiArchReleaseIT {
         assertEquals(0, p.exitValue(), out);
         assertTrue(out.startsWith("aarch64\n"), out);
         assertTrue(out.contains("containerd"), out);
+
+        // The whole arm64 node boots under emulation, offline: systemd, containerd and the loader import every image.
+        CliRun verify = CliRun.of("verify", local, "--offline", "--json");
+        assertEquals(0, verify.exit(), verify.out() + verify.err());
+        assertTrue(verify.err().contains("the node is arm64, the engine amd64: it runs under binfmt emulation"), verify.err());
+        JsonNode report = JSON.readTree(verify.out());
+        assertEquals("arm64", report.path("architecture").asText());
+        assertEquals(records.size() + 2, report.path("checks").size(), report.toString()); // loader, versions, each image
+        assertTrue(report.path("notChecked").path(0).asText().startsWith("running a preloaded image"), report.toString());
+        // A cluster needs pods, which an emulated node cannot start: refused before anything boots.
+        CliRun cluster = CliRun.of("verify", local, "--cluster");
+        assertEquals(1, cluster.exit());
+        assertTrue(cluster.err().contains("verify --cluster needs a node of the engine's architecture (amd64)"), cluster.err());
+        // With no emulation the arm64 node cannot boot here: one line, before anything starts.
+        CliRun noEmulation = TestEmulation.withoutArm64(() -> CliRun.of("verify", local, "--offline"));
+        assertEquals(1, noEmulation.exit());
+        assertTrue(noEmulation.err().contains("no arm64 emulation is registered (binfmt_misc); run scripts/enable-emulation"), noEmulation.err());
     }
 
     private static String blob(String hex) {
