@@ -43,3 +43,19 @@ apt_mirror() {
   fi
   [ -n "$uri" ] && printf '%s\n' "${uri%/}"
 }
+
+# A private apt state in DIR (its own sources, lists and cache; nothing installed, the machine's apt untouched) for
+# ARCH, whose sources are the remaining arguments (lines like "deb MIRROR SUITE main"). Sets the array APT_OPTS for
+# apt-get and fetches the lists. Packages downloaded with it are verified by apt against the signed archive.
+private_apt() { # DIR ARCH SOURCE_LINE...
+  local dir="$1" arch="$2"; shift 2
+  mkdir -p "$dir"/{lists/partial,archives/partial,etc/preferences.d}
+  printf '%s\n' "$@" >"$dir/etc/sources.list"
+  APT_OPTS=(-o "Dir::State=$dir" -o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir"
+            -o "Dir::Cache::archives=$dir/archives" -o "Dir::Etc::SourceList=$dir/etc/sources.list"
+            -o "Dir::Etc::SourceParts=-" -o "Dir::Etc::Preferences=$dir/etc/preferences.d/none"
+            -o "Dir::Etc::PreferencesParts=$dir/etc/preferences.d" -o "APT::Get::List-Cleanup=0"
+            -o "APT::Architecture=$arch" -o "APT::Architectures=$arch"
+            -o "Debug::NoLocking=1" -o "APT::Sandbox::User=root" -q)
+  apt-get "${APT_OPTS[@]}" update >/dev/null
+}

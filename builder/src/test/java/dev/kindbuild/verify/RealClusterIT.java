@@ -4,13 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.image.RegistryAccess;
 import dev.kindbuild.image.RegistryMirrors;
+import dev.kindbuild.image.layer.ImageContents;
 import dev.kindbuild.kube.KubernetesArtifacts;
 import dev.kindbuild.kube.KubernetesResolver;
 import dev.kindbuild.kube.KubernetesSource;
 import dev.kindbuild.lifecycle.TempPaths;
+import dev.kindbuild.node.ArchGuard;
 import dev.kindbuild.node.NodeImageBuild;
 import dev.kindbuild.node.daemonless.DaemonlessNodeBuild;
 import dev.kindbuild.image.registry.RegistryTrust;
@@ -18,9 +22,11 @@ import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.node.NodeImageRequest;
 import dev.kindbuild.node.NodeImageResult;
 import dev.kindbuild.registry.LocalRegistry;
+import dev.kindbuild.testing.CliRun;
 import dev.kindbuild.testing.Leaks;
 import dev.kindbuild.testing.RecordingProgress;
 import dev.kindbuild.testing.TestBaseImage;
+import dev.kindbuild.testing.TestEmulation;
 import dev.kindbuild.testing.TestEngine;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -51,7 +57,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * and `node-image --type source`) in node images that must run a real cluster with no route out: from the source
  * tree, and from a release tarball made of the same binaries. A node image whose kubelet cannot start must fail.
  * Images beyond Kubernetes' own come from scripts/real-cluster-images (real pause and etcd, stand-in addons) in a
- * local registry. The source build is cached in the user's kind-build cache, so only the first run compiles.
+ * local registry. The source build is cached in the user's kind-build cache, so only the first run compiles. The same
+ * tree cross-compiled for arm64 makes an arm64 node that boots under emulation (no cluster: no container starts there).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RealClusterIT {
@@ -165,6 +172,49 @@ class RealClusterIT {
         assertTrue(failed.detail().startsWith("kubelet cannot start"), describe(report));
         assertTrue(failed.detail().contains("stand-in for a kubelet that cannot start"), describe(report));
         assertTrue(System.nanoTime() - start < TimeUnit.MINUTES.toNanos(3), "a dead kubelet must be reported without kubeadm's 4-minute wait");
+    }
+
+    /**
+     * The same tree cross-compiled for linux/arm64 (static binaries, no C cross-compiler), with arm64 pause and etcd,
+     * makes an arm64 node image whose programs are arm64 ELF; under binfmt emulation it boots offline, its real kubeadm
+     * and kubelet answer, and every image loads — all verify can check where no container starts (see NodeArch).
+     */
+    @Test
+    @Order(5)
+    void aRealArm64NodeImageIsArm64ThroughoutAndBootsUnderEmulation() throws Exception {
+        TestEmulation.requireArm64();
+        String flags = run(projectRoot.resolve("scripts/real-cluster-images").toString(), REGISTRY.host() + "/arm64", tree.toString(), "arm64");
+        String tag = TAG_PREFIX + "arm64";
+        tags.add(tag);
+        Path archive = work.resolve("node-arm64.tar");
+        List<String> args = new ArrayList<>(List.of("node-image", "--type", "source", tree.toString(), "--k8s-version", VERSION,
+                "--arch", "arm64", "--builder", "oci", "--go-root", goRoot.toString(), "--image", tag, "--output", archive.toString()));
+        args.addAll(List.of(flags.strip().split("\\s+")));
+        CliRun built = CliRun.of(args.toArray(String[]::new));
+        assertEquals(0, built.exit(), built.err());
+
+        ImageContents files = ImageContents.of(ImageStore.defaultLocation(),
+                ImageStore.defaultLocation().image(ImageStore.defaultLocation().resolve(tag).orElseThrow()));
+        for (String binary : List.of("kubeadm", "kubelet", "kubectl")) {
+            assertEquals(Optional.of("arm64"), ArchGuard.elfArch(files.open("/usr/bin/" + binary)), binary);
+        }
+
+        Process load = new ProcessBuilder("docker", "load", "-q", "-i", archive.toString()).redirectErrorStream(true).start();
+        String loaded = new String(load.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(load.waitFor(5, TimeUnit.MINUTES) && load.exitValue() == 0, loaded);
+        assertEquals("arm64", engine.inspectImage(tag).orElseThrow().architecture());
+        CliRun verify = CliRun.of("verify", tag, "--offline", "--json");
+        assertEquals(0, verify.exit(), verify.out() + verify.err());
+        JsonNode report = new ObjectMapper().readTree(verify.out());
+        String versions = "";
+        for (JsonNode c : report.path("checks")) {
+            if (c.path("name").asText().equals("versions")) {
+                versions = c.path("detail").asText();
+            }
+        }
+        assertEquals("/kind/version=" + VERSION + ", kubeadm=" + VERSION + ", kubelet=" + VERSION, versions, report.toString());
+        assertEquals(12, report.path("checks").size(), report.toString()); // loader, versions, 10 images
+        assertEquals(1, report.path("notChecked").size(), report.toString());
     }
 
     // ---- helpers --------------------------------------------------------------------------------------------------
