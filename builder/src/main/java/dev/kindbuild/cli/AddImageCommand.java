@@ -1,5 +1,6 @@
 package dev.kindbuild.cli;
 
+import dev.kindbuild.image.archive.ArchiveFormat;
 import dev.kindbuild.UserError;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.image.RegistryAccess;
@@ -45,7 +46,7 @@ final class AddImageCommand implements Callable<Integer> {
     List<String> mirrors = new ArrayList<>();
 
     @Mixin
-    DaemonlessOutputOptions daemonless;
+    ArchiveOutputOptions daemonless;
 
     @Mixin
     RegistryOptions registry;
@@ -61,7 +62,7 @@ final class AddImageCommand implements Callable<Integer> {
                 throw new UserError("--from-archive " + a + ": no such file");
             }
         }
-        DaemonlessNodeBuild.ArchiveFormat format = daemonless.format();
+        ArchiveFormat format = daemonless.format();
         RegistryMirrors parsedMirrors = RegistryMirrors.parse(mirrors);
         RegistryAccess access = RegistryAccess.of(registry.insecureRegistries);
         var progress = output.progress();
@@ -73,7 +74,7 @@ final class AddImageCommand implements Callable<Integer> {
                     parsedMirrors, access);
             AddImageBuild.Result r = new AddImageBuild(ImageStore.defaultLocation(), progress).run(request,
                     new DaemonlessNodeBuild.Options(engine, daemonless.output(), format, registry.push, daemonless.trust(),
-                            DaemonlessOutputOptions.sourceDateEpoch()));
+                            ArchiveOutputOptions.sourceDateEpoch()));
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("image", r.image());
             json.put("manifestDigest", r.manifest());

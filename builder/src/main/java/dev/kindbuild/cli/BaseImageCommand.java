@@ -13,10 +13,13 @@ import dev.kindbuild.image.registry.OciIndex;
 import dev.kindbuild.image.registry.PushResult;
 import dev.kindbuild.image.registry.RegistryClients;
 import dev.kindbuild.image.registry.RegistryPush;
-import dev.kindbuild.image.registry.RegistryTrust;
 import dev.kindbuild.image.store.Descriptor;
 import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.image.store.StoredImage;
+import dev.kindbuild.image.archive.ArchiveFormat;
+import dev.kindbuild.image.archive.DockerArchiveOutput;
+import dev.kindbuild.image.archive.OciArchiveOutput;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -52,8 +55,11 @@ final class BaseImageCommand implements Callable<Integer> {
     @Option(names = "--check", description = "Boot the image as kind boots a node and check systemd and containerd.")
     boolean check;
 
-    @Option(names = "--ca-cert", paramLabel = "PEM", description = "Also trust this CA for registry TLS (multi-arch pushes).")
-    java.nio.file.Path caCert;
+    @Mixin
+    ArchiveOutputOptions files;
+
+    @Option(names = "--record", paramLabel = "FILE", description = "Also write the result as JSON to FILE (the build record: inputs, digests, timings).")
+    Path recordFile;
 
     @Mixin
     RegistryOptions registry;
@@ -64,16 +70,20 @@ final class BaseImageCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         arch.validate();
+        ArchiveFormat format = files.format();
         Progress progress = output.progress();
         long start = System.nanoTime();
         if (arch.multiple()) {
-            return multiArch(progress, start);
+            return multiArch(format, progress, start);
         }
         try (DockerEngine engine = DockerEngine.connect()) {
             String targetArch = arch.resolve(engine);
             BaseImageRequest request = new BaseImageRequest(Optional.ofNullable(image), from, targetArch, debianMirror, force, check);
             BaseImageResult result = new BaseImageBuild(engine, progress).run(request);
             Optional<String> pushed = registry.pushIfAsked(engine, result.image(), progress);
+            if (files.output().isPresent()) {
+                writeArchive(engine, result.image(), format, files.output().get(), progress);
+            }
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("image", result.image());
             json.put("imageId", result.imageId());
@@ -83,21 +93,48 @@ final class BaseImageCommand implements Callable<Integer> {
             result.from().ifPresent(f -> json.put("from", Map.of("ref", f.ref(), "how", f.how())));
             result.bootCheck().ifPresent(m -> json.put("bootCheck", Map.of("passed", true, "nodeMode", m.name().toLowerCase())));
             pushed.ifPresent(d -> json.put("pushedDigest", d));
+            files.output().ifPresent(f -> json.put("output", Map.of("file", f.toString(), "format", format.name().toLowerCase())));
             json.put("seconds", (System.nanoTime() - start) / 1e9);
-            output.print(json, "Base image ready: " + result.image() + pushed.map(d -> " (pushed " + d + ")").orElse(""));
+            writeRecord(json);
+            output.print(json, "Base image ready: " + result.image() + pushed.map(d -> " (pushed " + d + ")").orElse("")
+                    + files.output().map(f -> ", written to " + f).orElse(""));
             return 0;
+        }
+    }
+
+    /** The engine's image, read into the store, written to {@code file} (a temp name renamed into place). */
+    private static void writeArchive(DockerEngine engine, String tag, ArchiveFormat format, Path file, Progress progress) {
+        ImageStore store = ImageStore.defaultLocation();
+        StoredImage stored = progress.step("Reading " + tag + " into the image store", () -> EngineImages.save(engine, tag, store),
+                i -> i.manifest().digest().substring(0, 19));
+        progress.run("Writing " + (format == ArchiveFormat.OCI ? "OCI archive " : "docker-archive ") + file, () -> {
+            if (format == ArchiveFormat.OCI) {
+                OciArchiveOutput.write(store, stored, tag, file);
+            } else {
+                DockerArchiveOutput.write(store, stored, List.of(tag), file);
+            }
+        });
+    }
+
+    private void writeRecord(Map<String, Object> json) {
+        if (recordFile != null) {
+            OutputOptions.writeJson(recordFile, json);
         }
     }
 
     /**
      * One base per architecture, built in the engine (tagged IMAGE-ARCH there: an engine holds one architecture per
-     * tag), then read into the image store and pushed as one OCI index under IMAGE.
+     * tag), then read into the image store as one OCI index under IMAGE, pushed and/or written as an OCI archive.
      */
-    private Integer multiArch(Progress progress, long start) {
+    private Integer multiArch(ArchiveFormat format, Progress progress, long start) {
         List<String> arches = arch.arches();
-        if (image == null || !registry.push) {
-            throw new UserError("--arch " + String.join(",", arches) + " makes an OCI index, which only a registry holds: give "
-                    + "--image REGISTRY/REPO:TAG and --push (each arch is also tagged in the engine as TAG-ARCH)");
+        if (image == null || !registry.push && files.output().isEmpty()) {
+            throw new UserError("--arch " + String.join(",", arches) + " makes an OCI index, which an engine cannot hold: give "
+                    + "--image REGISTRY/REPO:TAG and --push, or --output FILE --output-format oci (each arch is also tagged in the engine as TAG-ARCH)");
+        }
+        if (files.output().isPresent() && format != ArchiveFormat.OCI) {
+            throw new UserError("a docker-archive holds one image per tag, not " + arches.size() + " architectures: give "
+                    + "--output-format oci (an OCI archive with the index) or --push");
         }
         ImageRef target = ImageRef.parse(image);
         ImageStore store = ImageStore.defaultLocation();
@@ -123,22 +160,29 @@ final class BaseImageCommand implements Callable<Integer> {
         }
         Descriptor index = OciIndex.write(store, images);
         store.tag(image, index);
-        RegistryClients clients = new RegistryClients(RegistryAccess.of(registry.insecureRegistries), trust(), progress);
-        PushResult pushed = new RegistryPush(clients, store, progress).push(index, target, Optional.empty());
-        for (int i = 0; i < built.size(); i++) {
-            built.get(i).put("pinned", pushed.reference().withDigest(images.get(i).manifest().digest()).toString());
-        }
         json.put("image", image);
         json.put("indexDigest", index.digest());
         json.put("arches", built);
-        json.put("pushed", pushed.pinned().toString());
+        StringBuilder human = new StringBuilder("Base image ready: " + image + " (" + String.join(" + ", arches) + ")");
+        if (files.output().isPresent()) {
+            Path file = files.output().get();
+            progress.run("Writing OCI archive " + file, () -> OciArchiveOutput.writeIndex(store, index, images, image, file));
+            json.put("output", Map.of("file", file.toString(), "format", "oci"));
+            human.append(", written to ").append(file);
+        }
+        if (registry.push) {
+            RegistryClients clients = new RegistryClients(RegistryAccess.of(registry.insecureRegistries), files.trust(), progress);
+            PushResult pushed = new RegistryPush(clients, store, progress).push(index, target, Optional.empty());
+            for (int i = 0; i < built.size(); i++) {
+                built.get(i).put("pinned", pushed.reference().withDigest(images.get(i).manifest().digest()).toString());
+            }
+            json.put("pushed", pushed.pinned().toString());
+            human.append(", pushed as:\n").append(pushed.pinned())
+                    .append(built.stream().map(b -> "\n" + b.get("pinned") + " (linux/" + b.get("arch") + ")").reduce("", String::concat));
+        }
         json.put("seconds", (System.nanoTime() - start) / 1e9);
-        output.print(json, "Base image ready: " + image + " (" + String.join(" + ", arches) + "), pushed as:\n" + pushed.pinned()
-                + built.stream().map(b -> "\n" + b.get("pinned") + " (linux/" + b.get("arch") + ")").reduce("", String::concat));
+        writeRecord(json);
+        output.print(json, human.toString());
         return 0;
-    }
-
-    private RegistryTrust trust() {
-        return caCert == null ? RegistryTrust.jvmDefault() : RegistryTrust.withCaCert(caCert);
     }
 }

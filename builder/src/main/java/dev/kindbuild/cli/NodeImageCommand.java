@@ -1,5 +1,6 @@
 package dev.kindbuild.cli;
 
+import dev.kindbuild.image.archive.ArchiveFormat;
 import dev.kindbuild.UserError;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.image.ImageRef;
@@ -85,7 +86,7 @@ final class NodeImageCommand implements Callable<Integer> {
     Path recordFile;
 
     @Mixin
-    DaemonlessOutputOptions daemonless;
+    ArchiveOutputOptions daemonless;
 
     @Mixin
     RegistryOptions registry;
@@ -128,7 +129,7 @@ final class NodeImageCommand implements Callable<Integer> {
         }
         RegistryMirrors parsedMirrors = RegistryMirrors.parse(mirrors);
         RegistryAccess access = RegistryAccess.of(registry.insecureRegistries);
-        DaemonlessNodeBuild.ArchiveFormat format = daemonless.format();
+        ArchiveFormat format = daemonless.format();
         if (builder != null && !List.of("docker", "oci").contains(builder)) {
             throw new UserError("--builder " + builder + ": choose docker or oci");
         }
@@ -166,7 +167,7 @@ final class NodeImageCommand implements Callable<Integer> {
             String where;
             if (oci) {
                 DaemonlessNodeBuild.Options options = new DaemonlessNodeBuild.Options(engine, daemonless.output(), format,
-                        registry.push, daemonless.trust(), DaemonlessOutputOptions.sourceDateEpoch());
+                        registry.push, daemonless.trust(), ArchiveOutputOptions.sourceDateEpoch());
                 DaemonlessNodeBuild.Result r = new DaemonlessNodeBuild(ImageStore.defaultLocation(), progress).run(request, options);
                 result = r.node();
                 pushed = r.pushed().map(p -> p.pinned().toString());
@@ -207,7 +208,7 @@ final class NodeImageCommand implements Callable<Integer> {
     /** One node image per architecture and the index over them; the JSON lists each with its pinned reference. */
     private Integer multiArch(NodeImageRequest request, Optional<DockerEngine> engine, Progress progress, long start) {
         DaemonlessNodeBuild.Options options = new DaemonlessNodeBuild.Options(engine, daemonless.output(), daemonless.format(),
-                registry.push, daemonless.trust(), DaemonlessOutputOptions.sourceDateEpoch());
+                registry.push, daemonless.trust(), ArchiveOutputOptions.sourceDateEpoch());
         DaemonlessNodeBuild.MultiArchResult r = new DaemonlessNodeBuild(ImageStore.defaultLocation(), progress).runAll(request, arch.arches(), options);
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("builder", "oci");

@@ -52,7 +52,7 @@ final class ReleaseCommand implements Callable<Integer> {
         Optional<DockerEngine> engine = DockerEngine.tryConnect();
         try {
             List<ReleaseBuild.Published> published = new ReleaseBuild(ImageStore.defaultLocation(), progress)
-                    .run(plan, engine, DaemonlessOutputOptions.sourceDateEpoch());
+                    .run(plan, engine, ArchiveOutputOptions.sourceDateEpoch());
             List<Map<String, Object>> versions = new ArrayList<>();
             List<String> pinned = new ArrayList<>();
             StringBuilder table = new StringBuilder(String.format("%-12s %-6s %-21s %8s %7s  %s%n", "VERSION", "ARCH", "MANIFEST", "MB", "SECONDS", "BUILT"));

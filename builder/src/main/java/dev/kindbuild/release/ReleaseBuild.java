@@ -1,5 +1,6 @@
 package dev.kindbuild.release;
 
+import dev.kindbuild.image.archive.ArchiveFormat;
 import dev.kindbuild.UserError;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.image.ImageRef;
@@ -95,7 +96,7 @@ public final class ReleaseBuild {
         RegistryMirrors mirrors = RegistryMirrors.parse(file.mirrors());
         Map<String, String> bases = bases(file, engine);
         DaemonlessNodeBuild.Options options = new DaemonlessNodeBuild.Options(engine, Optional.empty(),
-                DaemonlessNodeBuild.ArchiveFormat.OCI, true, trust, sourceDateEpoch);
+                ArchiveFormat.OCI, true, trust, sourceDateEpoch);
 
         Map<Target, DaemonlessNodeBuild.Built> built = buildAll(plan, bases, mirrors, access, options);
 

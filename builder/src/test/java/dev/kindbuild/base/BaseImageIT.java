@@ -8,8 +8,15 @@ import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.engine.ImageInfo;
 import dev.kindbuild.engine.Labels;
 import dev.kindbuild.engine.NodeMode;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kindbuild.testing.CliRun;
 import dev.kindbuild.testing.RecordingProgress;
+import dev.kindbuild.testing.Skopeo;
+import dev.kindbuild.testing.TestCache;
 import dev.kindbuild.testing.TestEngine;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
@@ -26,6 +33,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 class BaseImageIT {
     /** Its own tag: other tests share {@code TestBaseImage}, which may already exist when this class runs. */
     private static final String TAG = "kind-build-test/base-it:" + ProcessHandle.current().pid();
+    private static final ObjectMapper JSON = new ObjectMapper();
     private DockerEngine engine;
     private BaseImageResult built;
 
@@ -95,5 +103,31 @@ class BaseImageIT {
         assertTrue(second.reused());
         assertEquals(built.imageId(), second.imageId());
         assertTrue(progress.succeeded().stream().anyMatch(s -> s.startsWith("Reusing base image")));
+    }
+
+    @Test
+    @Order(4)
+    void theCliWritesTheBaseAsADockerArchiveAndARecord() throws Exception {
+        Path dir = Files.createTempDirectory("kind-build-it-base-");
+        try (TestCache cache = TestCache.create()) {
+            Path archive = dir.resolve("base.tar");
+            Path record = dir.resolve("base.json");
+            CliRun run = CliRun.of("base-image", "--image", TAG, "--output", archive.toString(), "--record", record.toString());
+            assertEquals(0, run.exit(), run.err());
+            assertTrue(run.out().contains("written to " + archive), run.out());
+            JsonNode result = JSON.readTree(record.toFile());
+            assertTrue(result.path("reused").asBoolean(), result.toString());
+            assertEquals(built.imageId(), result.path("imageId").asText());
+            assertEquals("docker", result.path("output").path("format").asText());
+            // skopeo, the independent reader: the archive's config is the engine's image.
+            JsonNode manifest = JSON.readTree(Skopeo.run("inspect", "--raw", "docker-archive:" + archive));
+            assertEquals(built.imageId(), manifest.path("config").path("digest").asText());
+            try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+                assertEquals(List.of("base.json", "base.tar"), files.map(f -> f.getFileName().toString()).sorted().toList(),
+                        "no temp file left beside the outputs");
+            }
+        } finally {
+            dev.kindbuild.lifecycle.TempPaths.deleteTree(dir);
+        }
     }
 }

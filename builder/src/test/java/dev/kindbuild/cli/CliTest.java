@@ -47,6 +47,15 @@ class CliTest {
     }
 
     @Test
+    void aMultiArchBaseNeedsAPlaceForItsIndex() {
+        oneUserErrorLine(run("base-image", "--arch", "amd64,arm64", "--image", "127.0.0.1:1/kind/base:x"),
+                "makes an OCI index, which an engine cannot hold", "--push", "--output-format oci");
+        oneUserErrorLine(run("base-image", "--arch", "amd64,arm64", "--image", "127.0.0.1:1/kind/base:x", "--output", "base.tar"),
+                "a docker-archive holds one image per tag, not 2 architectures");
+        oneUserErrorLine(run("base-image", "--output-format", "oci"), "--output-format needs --output FILE");
+    }
+
+    @Test
     void aUrlWithASpaceIsAUserError() {
         oneUserErrorLine(run("node-image", "v1.31.2", "--k8s-release-url", "http://127.0.0.1/a b"), "--k8s-release-url", "%20");
         oneUserErrorLine(run("node-image", "http://127.0.0.1/a b/k.tar.gz"), "not a valid URL", "%20");

@@ -78,6 +78,7 @@ class MultiArchReleaseIT {
     private Path tmp;
     private String base;
     private String node;
+    private Path baseRecord;
     private final List<String> engineTags = new ArrayList<>();
 
     @BeforeAll
@@ -90,7 +91,8 @@ class MultiArchReleaseIT {
         base = REGISTRY.host() + "/kind-build-test/base:multi";
         node = REGISTRY.host() + "/kind-build-test/node:" + V1;
         ARCHES.forEach(a -> engineTags.add(base + "-" + a));
-        CliRun built = CliRun.of("base-image", "--arch", "amd64,arm64", "--image", base, "--push");
+        baseRecord = tmp.resolve("base-record.json");
+        CliRun built = CliRun.of("base-image", "--arch", "amd64,arm64", "--image", base, "--push", "--record", baseRecord.toString());
         assertEquals(0, built.exit(), built.err());
         assertTrue(built.out().contains(base + "@sha256:"), built.out());
     }
@@ -373,6 +375,48 @@ class MultiArchReleaseIT {
 
     @Test
     @Order(6)
+    void theMultiArchBaseIsRecordedAndWrittenAsAnOciArchiveANodeBuildTakesWithNoRegistry() throws Exception {
+        JsonNode record = JSON.readTree(baseRecord.toFile());
+        String indexDigest = record.path("indexDigest").asText();
+        assertEquals(base + "@" + indexDigest, record.path("pushed").asText());
+        assertEquals(2, record.path("arches").size());
+        JsonNode pushedIndex = JSON.readTree(Skopeo.run("inspect", "--raw", "docker://" + base));
+
+        // The same bases (reused, nothing rebuilt) to a file: the same index, both platforms, no push.
+        Path archive = tmp.resolve("base-multi.oci.tar");
+        CliRun written = CliRun.of("base-image", "--arch", "amd64,arm64", "--image", base, "--output", archive.toString(),
+                "--output-format", "oci", "--json");
+        assertEquals(0, written.exit(), written.err());
+        JsonNode result = JSON.readTree(written.out());
+        assertEquals(indexDigest, result.path("indexDigest").asText());
+        assertFalse(result.has("pushed"), written.out());
+        JsonNode archived = JSON.readTree(Skopeo.run("inspect", "--raw", "oci-archive:" + archive));
+        assertEquals(pushedIndex, archived, "the archive holds the index the registry has");
+        for (String arch : ARCHES) {
+            JsonNode config = JSON.readTree(Skopeo.run("inspect", "--override-arch", arch, "--config", "--raw", "oci-archive:" + archive));
+            assertEquals(arch, config.path("architecture").asText());
+        }
+
+        // A node build takes that archive as its multi-arch base, with no registry for the base.
+        Path nodeArchive = tmp.resolve("node-from-base-archive.oci.tar");
+        List<String> args = new ArrayList<>(List.of("node-image", V1, "--arch", "amd64,arm64", "--base-image", "oci-archive:" + archive,
+                "--image", "kind-build-test/node:from-archive", "--output", nodeArchive.toString(), "--output-format", "oci",
+                "--k8s-release-url", env.releaseUrl().toString()));
+        args.addAll(mirrors());
+        CliRun node = CliRun.of(args.toArray(String[]::new));
+        assertEquals(0, node.exit(), node.err());
+        assertEquals(Set.of("linux/amd64", "linux/arm64"), platforms(JSON.readTree(Skopeo.run("inspect", "--raw", "oci-archive:" + nodeArchive))));
+
+        // A docker-archive cannot hold both: one line, nothing built or written.
+        Path never = tmp.resolve("base-never.tar");
+        CliRun refused = CliRun.of("base-image", "--arch", "amd64,arm64", "--image", base, "--output", never.toString());
+        assertEquals(1, refused.exit());
+        assertTrue(refused.err().contains("a docker-archive holds one image per tag, not 2 architectures"), refused.err());
+        assertFalse(Files.exists(never));
+    }
+
+    @Test
+    @Order(7)
     void aKubernetesBinaryOfAnotherArchIsRefusedWithOneLine() throws Exception {
         Path dir = Files.createDirectories(tmp.resolve("amd64-binaries"));
         for (String bin : List.of("kubeadm", "kubectl")) {

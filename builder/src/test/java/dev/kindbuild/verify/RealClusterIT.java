@@ -1,5 +1,6 @@
 package dev.kindbuild.verify;
 
+import dev.kindbuild.image.archive.ArchiveFormat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -129,7 +130,7 @@ class RealClusterIT {
                 engine.facts().architecture(), mirrors, RegistryAccess.defaults(), List.of(), false, false, Optional.empty(),
                 Optional.of(VERSION), Optional.of(goRoot));
         DaemonlessNodeBuild.Result built = new DaemonlessNodeBuild(ImageStore.defaultLocation(), new RecordingProgress()).run(request,
-                new DaemonlessNodeBuild.Options(Optional.of(engine), Optional.empty(), DaemonlessNodeBuild.ArchiveFormat.DOCKER, true,
+                new DaemonlessNodeBuild.Options(Optional.of(engine), Optional.empty(), ArchiveFormat.DOCKER, true,
                         RegistryTrust.jvmDefault(), Optional.empty()));
         assertTrue(built.pushed().isPresent());
         engine.removeImage(tag);

@@ -1,5 +1,6 @@
 package dev.kindbuild.node.daemonless;
 
+import dev.kindbuild.image.archive.ArchiveFormat;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kindbuild.UserError;
@@ -51,9 +52,6 @@ public final class DaemonlessNodeBuild {
     /** Bumped whenever the layers this builder writes change for the same inputs. */
     static final String LAYOUT_REVISION = "1";
     private static final ObjectMapper JSON = new ObjectMapper();
-
-    /** Where the result goes; the store always keeps it under its tag. */
-    public enum ArchiveFormat { DOCKER, OCI }
 
     /**
      * How to build and deliver.

@@ -1,5 +1,6 @@
 package dev.kindbuild.node.daemonless;
 
+import dev.kindbuild.image.archive.ArchiveFormat;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.engine.ImageInfo;
 import dev.kindbuild.image.ImageRef;
@@ -31,7 +32,7 @@ final class DeliverImage {
     static Optional<PushResult> run(ImageStore store, StoredImage image, String tag, Optional<ImageRef> mountFrom,
             DaemonlessNodeBuild.Options options, RegistryClients clients, List<String> outputs, Progress progress) {
         if (options.output().isPresent()) {
-            boolean oci = options.format() == DaemonlessNodeBuild.ArchiveFormat.OCI;
+            boolean oci = options.format() == ArchiveFormat.OCI;
             writeFile(store, image.manifest(), tag, options, outputs, progress, file -> {
                 if (oci) {
                     OciArchiveOutput.write(store, image, tag, file);
@@ -76,7 +77,7 @@ final class DeliverImage {
             Progress progress, FileWriter writer) {
         Path file = options.output().get();
         String written = top.digest() + " " + tag + " " + options.format();
-        boolean oci = options.format() == DaemonlessNodeBuild.ArchiveFormat.OCI;
+        boolean oci = options.format() == ArchiveFormat.OCI;
         String what = (oci ? "OCI archive " : "docker-archive ") + file;
         if (writtenMark(store, file).filter(written::equals).isPresent()) {
             progress.notice(file + " holds this image already (unchanged since kind-build wrote it)");

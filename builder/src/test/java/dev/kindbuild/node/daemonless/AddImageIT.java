@@ -1,5 +1,6 @@
 package dev.kindbuild.node.daemonless;
 
+import dev.kindbuild.image.archive.ArchiveFormat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -73,7 +74,7 @@ class AddImageIT {
                 Optional.of(TestBaseImage.TAG), arch, RegistryMirrors.parse(List.of("registry.k8s.io=" + REGISTRY.host(), "docker.io=" + REGISTRY.host())),
                 RegistryAccess.defaults(), List.of(), false, false, Optional.empty());
         new DaemonlessNodeBuild(ImageStore.defaultLocation(), progress).run(request, new DaemonlessNodeBuild.Options(Optional.of(engine),
-                Optional.empty(), DaemonlessNodeBuild.ArchiveFormat.DOCKER, false, RegistryTrust.jvmDefault(), Optional.empty()));
+                Optional.empty(), ArchiveFormat.DOCKER, false, RegistryTrust.jvmDefault(), Optional.empty()));
     }
 
     @AfterAll

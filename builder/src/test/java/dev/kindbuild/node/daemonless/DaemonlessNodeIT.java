@@ -1,5 +1,6 @@
 package dev.kindbuild.node.daemonless;
 
+import dev.kindbuild.image.archive.ArchiveFormat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -228,7 +229,7 @@ class DaemonlessNodeIT {
         String target = REGISTRY.host() + "/kind-build-test/node:" + Leaks.PID;
         RecordingProgress progress = new RecordingProgress();
         DaemonlessNodeBuild.Result pushed = new DaemonlessNodeBuild(store, progress).run(request(Optional.of(baseRef.toString()), target),
-                new DaemonlessNodeBuild.Options(Optional.empty(), Optional.empty(), DaemonlessNodeBuild.ArchiveFormat.DOCKER, true,
+                new DaemonlessNodeBuild.Options(Optional.empty(), Optional.empty(), ArchiveFormat.DOCKER, true,
                         RegistryTrust.jvmDefault(), Optional.empty()));
         PushResult push = pushed.pushed().orElseThrow();
         assertEquals(4, push.uploaded(), "three new layers and the config: " + push);
@@ -245,7 +246,7 @@ class DaemonlessNodeIT {
         // The OCI archive output reads the same image: skopeo finds its manifest digest.
         Path oci = tmp.resolve("node.oci.tar");
         new DaemonlessNodeBuild(store, new RecordingProgress()).run(request(Optional.of(baseRef.toString()), target),
-                new DaemonlessNodeBuild.Options(Optional.empty(), Optional.of(oci), DaemonlessNodeBuild.ArchiveFormat.OCI, false,
+                new DaemonlessNodeBuild.Options(Optional.empty(), Optional.of(oci), ArchiveFormat.OCI, false,
                         RegistryTrust.jvmDefault(), Optional.empty()));
         JsonNode inspected = JSON.readTree(Skopeo.run("inspect", "oci-archive:" + oci));
         assertEquals(pushed.manifest(), inspected.path("Digest").asText());
@@ -325,7 +326,7 @@ class DaemonlessNodeIT {
 
     private DaemonlessNodeBuild.Result build(ImageStore store, RecordingProgress progress, Optional<Instant> epoch, Optional<Path> output) {
         return new DaemonlessNodeBuild(store, progress).run(request(Optional.of("docker-archive:" + baseArchive), TAG),
-                new DaemonlessNodeBuild.Options(Optional.empty(), output, DaemonlessNodeBuild.ArchiveFormat.DOCKER, false,
+                new DaemonlessNodeBuild.Options(Optional.empty(), output, ArchiveFormat.DOCKER, false,
                         RegistryTrust.jvmDefault(), epoch));
     }
 

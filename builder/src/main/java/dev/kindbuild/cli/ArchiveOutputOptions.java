@@ -1,22 +1,22 @@
 package dev.kindbuild.cli;
 
+import dev.kindbuild.image.archive.ArchiveFormat;
 import dev.kindbuild.UserError;
 import dev.kindbuild.image.registry.RegistryTrust;
-import dev.kindbuild.node.daemonless.DaemonlessNodeBuild;
 import java.nio.file.Path;
 import java.util.Optional;
 import picocli.CommandLine.Option;
 
-/** --output, --output-format and --ca-cert: where a daemonless build writes its image, and whom it trusts for TLS. */
-final class DaemonlessOutputOptions {
+/** --output, --output-format and --ca-cert: the file an image is written to, and whom kind-build trusts for registry TLS. */
+final class ArchiveOutputOptions {
 
-    @Option(names = "--output", paramLabel = "FILE", description = "Write the node image to FILE (--builder oci): a docker-archive `docker load` takes, or see --output-format.")
+    @Option(names = "--output", paramLabel = "FILE", description = "Write the image to FILE: a docker-archive `docker load` takes, or see --output-format (node-image: --builder oci).")
     Path outputFile;
 
-    @Option(names = "--output-format", paramLabel = "docker|oci", description = "Format of --output: docker (docker-archive, default) or oci (OCI image layout tarball).")
+    @Option(names = "--output-format", paramLabel = "docker|oci", description = "Format of --output: docker (docker-archive, default) or oci (OCI image layout tarball; holds all arches of --arch).")
     String outputFormat;
 
-    @Option(names = "--ca-cert", paramLabel = "PEM", description = "Also trust this CA for registry TLS (--builder oci pulls and pushes).")
+    @Option(names = "--ca-cert", paramLabel = "PEM", description = "Also trust this CA for registry TLS (kind-build's own pulls and pushes: node-image --builder oci, multi-arch pushes).")
     Path caCert;
 
     Optional<Path> output() {
@@ -24,15 +24,15 @@ final class DaemonlessOutputOptions {
     }
 
     /** The archive format; one line for an unknown one or a format without a file. */
-    DaemonlessNodeBuild.ArchiveFormat format() {
+    ArchiveFormat format() {
         if (outputFormat != null && outputFile == null) {
             throw new UserError("--output-format needs --output FILE");
         }
         if (outputFormat == null || outputFormat.equals("docker") || outputFormat.equals("docker-archive")) {
-            return DaemonlessNodeBuild.ArchiveFormat.DOCKER;
+            return ArchiveFormat.DOCKER;
         }
         if (outputFormat.equals("oci") || outputFormat.equals("oci-archive")) {
-            return DaemonlessNodeBuild.ArchiveFormat.OCI;
+            return ArchiveFormat.OCI;
         }
         throw new UserError("--output-format " + outputFormat + ": choose docker (docker-archive) or oci (OCI image layout tarball)");
     }
