@@ -1,10 +1,10 @@
 package dev.kindbuild.cli;
 
-import dev.kindbuild.image.archive.ArchiveFormat;
 import dev.kindbuild.UserError;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.image.RegistryAccess;
 import dev.kindbuild.image.RegistryMirrors;
+import dev.kindbuild.image.archive.ArchiveFormat;
 import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.node.ImageRecord;
 import dev.kindbuild.node.daemonless.AddImageBuild;
@@ -46,7 +46,7 @@ final class AddImageCommand implements Callable<Integer> {
     List<String> mirrors = new ArrayList<>();
 
     @Mixin
-    ArchiveOutputOptions daemonless;
+    ArchiveOutputOptions files;
 
     @Mixin
     RegistryOptions registry;
@@ -62,7 +62,7 @@ final class AddImageCommand implements Callable<Integer> {
                 throw new UserError("--from-archive " + a + ": no such file");
             }
         }
-        ArchiveFormat format = daemonless.format();
+        ArchiveFormat format = files.format();
         RegistryMirrors parsedMirrors = RegistryMirrors.parse(mirrors);
         RegistryAccess access = RegistryAccess.of(registry.insecureRegistries);
         var progress = output.progress();
@@ -73,7 +73,7 @@ final class AddImageCommand implements Callable<Integer> {
             AddImageBuild.Request request = new AddImageBuild.Request(node, refs, archives, Optional.ofNullable(image), targetArch,
                     parsedMirrors, access);
             AddImageBuild.Result r = new AddImageBuild(ImageStore.defaultLocation(), progress).run(request,
-                    new DaemonlessNodeBuild.Options(engine, daemonless.output(), format, registry.push, daemonless.trust(),
+                    new DaemonlessNodeBuild.Options(engine, files.output(), format, registry.push, files.trust(),
                             ArchiveOutputOptions.sourceDateEpoch()));
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("image", r.image());

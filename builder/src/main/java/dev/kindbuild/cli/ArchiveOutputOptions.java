@@ -1,7 +1,7 @@
 package dev.kindbuild.cli;
 
-import dev.kindbuild.image.archive.ArchiveFormat;
 import dev.kindbuild.UserError;
+import dev.kindbuild.image.archive.ArchiveFormat;
 import dev.kindbuild.image.registry.RegistryTrust;
 import java.nio.file.Path;
 import java.util.Optional;

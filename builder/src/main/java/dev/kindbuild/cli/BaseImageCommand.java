@@ -1,14 +1,15 @@
 package dev.kindbuild.cli;
 
+import dev.kindbuild.UserError;
 import dev.kindbuild.base.BaseImageBuild;
 import dev.kindbuild.base.BaseImageRequest;
 import dev.kindbuild.base.BaseImageResult;
 import dev.kindbuild.engine.DockerEngine;
-import dev.kindbuild.progress.Progress;
-import dev.kindbuild.UserError;
 import dev.kindbuild.image.ImageRef;
 import dev.kindbuild.image.RegistryAccess;
+import dev.kindbuild.image.archive.ArchiveFormat;
 import dev.kindbuild.image.archive.EngineImages;
+import dev.kindbuild.image.archive.OciArchiveOutput;
 import dev.kindbuild.image.registry.OciIndex;
 import dev.kindbuild.image.registry.PushResult;
 import dev.kindbuild.image.registry.RegistryClients;
@@ -16,9 +17,7 @@ import dev.kindbuild.image.registry.RegistryPush;
 import dev.kindbuild.image.store.Descriptor;
 import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.image.store.StoredImage;
-import dev.kindbuild.image.archive.ArchiveFormat;
-import dev.kindbuild.image.archive.DockerArchiveOutput;
-import dev.kindbuild.image.archive.OciArchiveOutput;
+import dev.kindbuild.progress.Progress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -107,13 +106,7 @@ final class BaseImageCommand implements Callable<Integer> {
         ImageStore store = ImageStore.defaultLocation();
         StoredImage stored = progress.step("Reading " + tag + " into the image store", () -> EngineImages.save(engine, tag, store),
                 i -> i.manifest().digest().substring(0, 19));
-        progress.run("Writing " + (format == ArchiveFormat.OCI ? "OCI archive " : "docker-archive ") + file, () -> {
-            if (format == ArchiveFormat.OCI) {
-                OciArchiveOutput.write(store, stored, tag, file);
-            } else {
-                DockerArchiveOutput.write(store, stored, List.of(tag), file);
-            }
-        });
+        progress.run("Writing " + format.describe(file), () -> format.write(store, stored, tag, file));
     }
 
     private void writeRecord(Map<String, Object> json) {
@@ -166,7 +159,7 @@ final class BaseImageCommand implements Callable<Integer> {
         StringBuilder human = new StringBuilder("Base image ready: " + image + " (" + String.join(" + ", arches) + ")");
         if (files.output().isPresent()) {
             Path file = files.output().get();
-            progress.run("Writing OCI archive " + file, () -> OciArchiveOutput.writeIndex(store, index, images, image, file));
+            progress.run("Writing " + ArchiveFormat.OCI.describe(file), () -> OciArchiveOutput.writeIndex(store, index, images, image, file));
             json.put("output", Map.of("file", file.toString(), "format", "oci"));
             human.append(", written to ").append(file);
         }

@@ -1,11 +1,12 @@
 package dev.kindbuild.cli;
 
-import dev.kindbuild.image.archive.ArchiveFormat;
 import dev.kindbuild.UserError;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.image.ImageRef;
 import dev.kindbuild.image.RegistryAccess;
 import dev.kindbuild.image.RegistryMirrors;
+import dev.kindbuild.image.archive.ArchiveFormat;
+import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.kube.KubeVersion;
 import dev.kindbuild.kube.KubernetesSource;
 import dev.kindbuild.kube.Urls;
@@ -15,7 +16,6 @@ import dev.kindbuild.node.NodeImageRequest;
 import dev.kindbuild.node.NodeImageResult;
 import dev.kindbuild.node.daemonless.BaseImageSource;
 import dev.kindbuild.node.daemonless.DaemonlessNodeBuild;
-import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.progress.Progress;
 import java.net.URI;
 import java.nio.file.Path;
@@ -86,7 +86,7 @@ final class NodeImageCommand implements Callable<Integer> {
     Path recordFile;
 
     @Mixin
-    ArchiveOutputOptions daemonless;
+    ArchiveOutputOptions files;
 
     @Mixin
     RegistryOptions registry;
@@ -129,7 +129,7 @@ final class NodeImageCommand implements Callable<Integer> {
         }
         RegistryMirrors parsedMirrors = RegistryMirrors.parse(mirrors);
         RegistryAccess access = RegistryAccess.of(registry.insecureRegistries);
-        ArchiveFormat format = daemonless.format();
+        ArchiveFormat format = files.format();
         if (builder != null && !List.of("docker", "oci").contains(builder)) {
             throw new UserError("--builder " + builder + ": choose docker or oci");
         }
@@ -141,14 +141,14 @@ final class NodeImageCommand implements Callable<Integer> {
             throw new UserError("--k8s-sha256 names one tarball, but --arch " + String.join(",", arch.arches())
                     + " downloads one per architecture: publish .sha256 files beside them instead");
         }
-        if ("docker".equals(builder) && (daemonless.outputFile != null || daemonless.caCert != null)) {
-            throw new UserError((daemonless.outputFile != null ? "--output" : "--ca-cert") + " is for --builder oci; the docker builder tags the image in the engine");
+        if ("docker".equals(builder) && (files.outputFile != null || files.caCert != null)) {
+            throw new UserError((files.outputFile != null ? "--output" : "--ca-cert") + " is for --builder oci; the docker builder tags the image in the engine");
         }
         Progress progress = output.progress();
         long start = System.nanoTime();
         Optional<DockerEngine> engine = "docker".equals(builder) ? Optional.of(DockerEngine.connect()) : DockerEngine.tryConnect();
         try {
-            boolean oci = "oci".equals(builder) || builder == null && (engine.isEmpty() || daemonless.outputFile != null || multiArch);
+            boolean oci = "oci".equals(builder) || builder == null && (engine.isEmpty() || files.outputFile != null || multiArch);
             if (oci && builder == null) {
                 progress.notice(engine.isEmpty() ? "no Docker engine answers at " + DockerEngine.configuredHost() + ": building with --builder oci"
                         : multiArch ? "--arch " + String.join(",", arch.arches()) + ": building with --builder oci (no emulation)"
@@ -166,8 +166,8 @@ final class NodeImageCommand implements Callable<Integer> {
             Optional<String> pushed;
             String where;
             if (oci) {
-                DaemonlessNodeBuild.Options options = new DaemonlessNodeBuild.Options(engine, daemonless.output(), format,
-                        registry.push, daemonless.trust(), ArchiveOutputOptions.sourceDateEpoch());
+                DaemonlessNodeBuild.Options options = new DaemonlessNodeBuild.Options(engine, files.output(), format,
+                        registry.push, files.trust(), ArchiveOutputOptions.sourceDateEpoch());
                 DaemonlessNodeBuild.Result r = new DaemonlessNodeBuild(ImageStore.defaultLocation(), progress).run(request, options);
                 result = r.node();
                 pushed = r.pushed().map(p -> p.pinned().toString());
@@ -207,8 +207,8 @@ final class NodeImageCommand implements Callable<Integer> {
 
     /** One node image per architecture and the index over them; the JSON lists each with its pinned reference. */
     private Integer multiArch(NodeImageRequest request, Optional<DockerEngine> engine, Progress progress, long start) {
-        DaemonlessNodeBuild.Options options = new DaemonlessNodeBuild.Options(engine, daemonless.output(), daemonless.format(),
-                registry.push, daemonless.trust(), ArchiveOutputOptions.sourceDateEpoch());
+        DaemonlessNodeBuild.Options options = new DaemonlessNodeBuild.Options(engine, files.output(), files.format(),
+                registry.push, files.trust(), ArchiveOutputOptions.sourceDateEpoch());
         DaemonlessNodeBuild.MultiArchResult r = new DaemonlessNodeBuild(ImageStore.defaultLocation(), progress).runAll(request, arch.arches(), options);
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("builder", "oci");

@@ -1,11 +1,11 @@
 package dev.kindbuild.release;
 
-import dev.kindbuild.image.archive.ArchiveFormat;
 import dev.kindbuild.UserError;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.image.ImageRef;
 import dev.kindbuild.image.RegistryAccess;
 import dev.kindbuild.image.RegistryMirrors;
+import dev.kindbuild.image.archive.ArchiveFormat;
 import dev.kindbuild.image.registry.OciIndex;
 import dev.kindbuild.image.registry.PushResult;
 import dev.kindbuild.image.registry.RegistryClients;

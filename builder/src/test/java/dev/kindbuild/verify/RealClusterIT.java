@@ -1,6 +1,5 @@
 package dev.kindbuild.verify;
 
-import dev.kindbuild.image.archive.ArchiveFormat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,18 +9,19 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.image.RegistryAccess;
 import dev.kindbuild.image.RegistryMirrors;
+import dev.kindbuild.image.archive.ArchiveFormat;
 import dev.kindbuild.image.layer.ImageContents;
+import dev.kindbuild.image.registry.RegistryTrust;
+import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.kube.KubernetesArtifacts;
 import dev.kindbuild.kube.KubernetesResolver;
 import dev.kindbuild.kube.KubernetesSource;
 import dev.kindbuild.lifecycle.TempPaths;
 import dev.kindbuild.node.ArchGuard;
 import dev.kindbuild.node.NodeImageBuild;
-import dev.kindbuild.node.daemonless.DaemonlessNodeBuild;
-import dev.kindbuild.image.registry.RegistryTrust;
-import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.node.NodeImageRequest;
 import dev.kindbuild.node.NodeImageResult;
+import dev.kindbuild.node.daemonless.DaemonlessNodeBuild;
 import dev.kindbuild.registry.LocalRegistry;
 import dev.kindbuild.testing.CliRun;
 import dev.kindbuild.testing.Leaks;
@@ -194,8 +194,8 @@ class RealClusterIT {
         CliRun built = CliRun.of(args.toArray(String[]::new));
         assertEquals(0, built.exit(), built.err());
 
-        ImageContents files = ImageContents.of(ImageStore.defaultLocation(),
-                ImageStore.defaultLocation().image(ImageStore.defaultLocation().resolve(tag).orElseThrow()));
+        ImageStore store = ImageStore.defaultLocation();
+        ImageContents files = ImageContents.of(store, store.image(store.resolve(tag).orElseThrow()));
         for (String binary : List.of("kubeadm", "kubelet", "kubectl")) {
             assertEquals(Optional.of("arm64"), ArchGuard.elfArch(files.open("/usr/bin/" + binary)), binary);
         }

@@ -1,10 +1,10 @@
 package dev.kindbuild.node.daemonless;
 
-import dev.kindbuild.image.archive.ArchiveFormat;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kindbuild.UserError;
 import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.image.archive.ArchiveFormat;
 import dev.kindbuild.image.layer.ImageAssembly;
 import dev.kindbuild.image.layer.ImageContents;
 import dev.kindbuild.image.layer.Layer;
@@ -29,8 +29,8 @@ import dev.kindbuild.node.NodeImageRequest;
 import dev.kindbuild.node.NodeImageResult;
 import dev.kindbuild.node.RequiredImages;
 import dev.kindbuild.node.SaveImages;
-import dev.kindbuild.progress.StepTimes;
 import dev.kindbuild.progress.Progress;
+import dev.kindbuild.progress.StepTimes;
 import dev.kindbuild.recipe.RecipeTree;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,10 +1,8 @@
 package dev.kindbuild.node.daemonless;
 
-import dev.kindbuild.image.archive.ArchiveFormat;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.engine.ImageInfo;
 import dev.kindbuild.image.ImageRef;
-import dev.kindbuild.image.archive.DockerArchiveOutput;
 import dev.kindbuild.image.archive.EngineImages;
 import dev.kindbuild.image.archive.OciArchiveOutput;
 import dev.kindbuild.image.registry.PushResult;
@@ -32,14 +30,7 @@ final class DeliverImage {
     static Optional<PushResult> run(ImageStore store, StoredImage image, String tag, Optional<ImageRef> mountFrom,
             DaemonlessNodeBuild.Options options, RegistryClients clients, List<String> outputs, Progress progress) {
         if (options.output().isPresent()) {
-            boolean oci = options.format() == ArchiveFormat.OCI;
-            writeFile(store, image.manifest(), tag, options, outputs, progress, file -> {
-                if (oci) {
-                    OciArchiveOutput.write(store, image, tag, file);
-                } else {
-                    DockerArchiveOutput.write(store, image, List.of(tag), file);
-                }
-            });
+            writeFile(store, image.manifest(), tag, options, outputs, progress, file -> options.format().write(store, image, tag, file));
         } else if (options.engine().isPresent()) {
             load(store, image, tag, options.engine().get(), outputs, progress);
         }
@@ -77,8 +68,7 @@ final class DeliverImage {
             Progress progress, FileWriter writer) {
         Path file = options.output().get();
         String written = top.digest() + " " + tag + " " + options.format();
-        boolean oci = options.format() == ArchiveFormat.OCI;
-        String what = (oci ? "OCI archive " : "docker-archive ") + file;
+        String what = options.format().describe(file);
         if (writtenMark(store, file).filter(written::equals).isPresent()) {
             progress.notice(file + " holds this image already (unchanged since kind-build wrote it)");
         } else {

@@ -1,6 +1,5 @@
 package dev.kindbuild.node.daemonless;
 
-import dev.kindbuild.image.archive.ArchiveFormat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,6 +9,7 @@ import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.image.ImageRef;
 import dev.kindbuild.image.RegistryAccess;
 import dev.kindbuild.image.RegistryMirrors;
+import dev.kindbuild.image.archive.ArchiveFormat;
 import dev.kindbuild.image.archive.DockerArchiveOutput;
 import dev.kindbuild.image.registry.RegistryClients;
 import dev.kindbuild.image.registry.RegistryPush;

@@ -1,6 +1,5 @@
 package dev.kindbuild.node.daemonless;
 
-import dev.kindbuild.image.archive.ArchiveFormat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -14,6 +13,7 @@ import dev.kindbuild.engine.Labels;
 import dev.kindbuild.image.ImageRef;
 import dev.kindbuild.image.RegistryAccess;
 import dev.kindbuild.image.RegistryMirrors;
+import dev.kindbuild.image.archive.ArchiveFormat;
 import dev.kindbuild.image.archive.EngineImages;
 import dev.kindbuild.image.layer.ImageContents;
 import dev.kindbuild.image.layer.ImageEntry;
@@ -41,8 +41,8 @@ import dev.kindbuild.testing.Skopeo;
 import dev.kindbuild.testing.TestBaseImage;
 import dev.kindbuild.testing.TestCache;
 import dev.kindbuild.testing.TestEngine;
-import dev.kindbuild.verify.VerifyReport;
 import dev.kindbuild.verify.NodeVerifier;
+import dev.kindbuild.verify.VerifyReport;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
