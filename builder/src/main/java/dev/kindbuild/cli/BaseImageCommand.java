@@ -75,6 +75,10 @@ final class BaseImageCommand implements Callable<Integer> {
         if (arch.multiple()) {
             return multiArch(format, progress, start);
         }
+        if (files.caCert != null) {
+            throw new UserError("--ca-cert is for multi-arch pushes (kind-build's own); a single-arch base is pushed by the "
+                    + "engine, which trusts what /etc/docker/certs.d/HOST:PORT/ca.crt holds");
+        }
         try (DockerEngine engine = DockerEngine.connect()) {
             String targetArch = arch.resolve(engine);
             BaseImageRequest request = new BaseImageRequest(Optional.ofNullable(image), from, targetArch, debianMirror, force, check);

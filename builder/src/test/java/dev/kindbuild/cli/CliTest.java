@@ -53,6 +53,7 @@ class CliTest {
         oneUserErrorLine(run("base-image", "--arch", "amd64,arm64", "--image", "127.0.0.1:1/kind/base:x", "--output", "base.tar"),
                 "a docker-archive holds one image per tag, not 2 architectures");
         oneUserErrorLine(run("base-image", "--output-format", "oci"), "--output-format needs --output FILE");
+        oneUserErrorLine(run("base-image", "--push", "--ca-cert", "ca.pem"), "--ca-cert is for multi-arch pushes", "/etc/docker/certs.d");
     }
 
     @Test
