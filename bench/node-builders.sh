@@ -9,6 +9,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 . "$root/scripts/lib.sh"
+. "$root/bench/lib.sh"
 version="${K8S_VERSION:-v1.31.2}"
 # A registry of our own: other sessions' tests use 5000 with the small sample images under the same names.
 registry_port="${BENCH_REGISTRY_PORT:-5077}"
@@ -128,18 +129,7 @@ verify_failed_checks() { # what the last verify found wrong, for the notes under
   jq -r --arg image "$1" '.checks[] | select(.ok == false) | "- verify \($image): \(.name): \(.detail)"' "$work/verify.json"
 }
 loader_seconds() { # $1 = image: the loader's own time from /run/kind/images-loaded.json, on a node started as kind does
-  local common=(-d -t --name "$probe" --network none --tmpfs /run --tmpfs /tmp -v /var
-    --security-opt seccomp=unconfined --security-opt apparmor=unconfined -v /lib/modules:/lib/modules:ro)
-  # privileged first; engines in restricted sandboxes refuse that, so then as NodeLauncher's fallback does
-  docker run "${common[@]}" --privileged --cgroupns private "$1" >/dev/null 2>&1 || true
-  sleep 2
-  if [ "$(docker inspect -f '{{.State.Running}}' "$probe" 2>/dev/null)" != true ]; then
-    docker rm -f -v "$probe" >/dev/null 2>&1 || true
-    local cg=(--cgroupns private)
-    [ "$(docker info -f '{{.CgroupVersion}}')" = 1 ] && cg=(--cgroupns host -v /sys/fs/cgroup:/sys/fs/cgroup:rw)
-    docker run "${common[@]}" --cap-add ALL --cap-drop SYS_RESOURCE --device /dev/kmsg --device-cgroup-rule 'a *:* rwm' \
-      "${cg[@]}" "$1" >/dev/null
-  fi
+  start_node "$1" "$probe"
   WAIT_SECONDS=120 wait_for docker exec "$probe" test -s /run/kind/images-loaded.json 2>/dev/null \
     || die "the loader wrote no summary in $1"
   docker exec "$probe" cat /run/kind/images-loaded.json | jq -r '.seconds * 100 | round / 100'

@@ -25,15 +25,15 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
 /**
- * Lays an image out the way containerd keeps it, so a node loads it at boot without copying its bytes: the layers go
- * into containerd's content store directory as the blobs it would have written ({@code blobs/sha256/<hex>}), and a
- * small OCI archive ({@code oci-layout}, {@code index.json} naming the image, its manifest and config) goes into
- * {@code /kind/images}. At boot the loader imports that small archive and registers each layer, already in place, with
- * {@code ctr content ingest} — which finds the blob and only writes metadata.
+ * Lays an image out for the node's boot loader: its layers once each under {@link #LAYER_BLOBS} (an OCI blob
+ * directory, shared by every image, outside containerd's root), and a small OCI archive ({@code oci-layout},
+ * {@code index.json} naming the image, its manifest and config) in {@code /kind/images}. At boot the loader streams
+ * both into one {@code ctr images import}. Never into containerd's own content directory: containerd's garbage
+ * collector deletes any file there that its metadata does not know, whenever it runs (node-image/README.md).
  */
 public final class ContentStoreLayout {
-    /** containerd's content store, relative to its root (/var/lib/containerd). Version 1.6 and 1.7 use this layout. */
-    public static final String CONTENT_BLOBS = "/var/lib/containerd/io.containerd.content.v1.content/blobs/sha256";
+    /** Where a node image keeps the layers of its preloaded images, each once; the loader reads them from here. */
+    public static final String LAYER_BLOBS = "/kind/images/blobs/sha256";
     /** How the small per-image archives end; the loader tells them from docker-archives by it. */
     public static final String STUB_SUFFIX = ".oci.tar";
     /** containerd's annotation for an image's full name in an OCI index. */
@@ -44,7 +44,7 @@ public final class ContentStoreLayout {
 
     private ContentStoreLayout() {}
 
-    /** A layer blob extracted on the host, to be placed at {@link #CONTENT_BLOBS}/{@code hex}. */
+    /** A layer blob extracted on the host, to be placed at {@link #LAYER_BLOBS}/{@code hex}. */
     public record LayerBlob(String digest, long size, String mediaType, Path file) {
         public String hex() {
             return digest.substring("sha256:".length());
@@ -154,7 +154,7 @@ public final class ContentStoreLayout {
     /**
      * Writes the small archive for image {@code name} to {@code out}: oci-layout, an index.json naming the image, and
      * its manifest (of {@code manifestMediaType}, OCI or Docker schema 2, kept byte for byte so containerd records
-     * the registry's digest) and config. Its layers are expected in {@link #CONTENT_BLOBS}.
+     * the registry's digest) and config. Its layers are expected in {@link #LAYER_BLOBS}.
      */
     public static void writeStub(OutputStream out, String name, String manifestMediaType, byte[] manifest, byte[] config)
             throws IOException {

@@ -68,7 +68,7 @@ public final class NodeImageBuild {
             ImagePuller puller = ImagePuller.create(request.access(), request.mirrors(), request.noCache(), timed);
             List<ObtainImages.Obtained> images = timed.step("Pulling images",
                     () -> ObtainImages.run(required.all(), k8s, puller, request.arch(), work, timed), i -> i.size() + " images");
-            List<ImageRecord> records = timed.step("Saving images to " + NodeLayout.IMAGES_DIR + " and containerd's content store",
+            List<ImageRecord> records = timed.step("Saving images to " + NodeLayout.IMAGES_DIR,
                     () -> SaveImages.run(engine, builder, images, work), r -> r.size() + " images");
             String id = timed.step("Committing " + tag,
                     () -> CommitNodeImage.run(engine, builder, tag, k8s.version(), base, SaveImages.labelValue(records)),

@@ -13,10 +13,10 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Step: the images into the node laid out as containerd keeps them ({@link ContentStoreLayout}): each layer once, as a
- * blob in containerd's content store directory, and per image a small OCI archive under /kind/images that the boot
- * loader imports; plus the list of what is inside in /kind/images.json, which the verify command reads back. So a
- * node's boot only writes metadata, and the image holds each layer's bytes once. Streamed from disk throughout.
+ * Step: the images into the node as the boot loader reads them ({@link ContentStoreLayout}): each layer once, under
+ * /kind/images/blobs/sha256, and per image a small OCI archive under /kind/images; plus the list of what is inside in
+ * /kind/images.json, which the verify command reads back. The image holds each layer's bytes once. Streamed from disk
+ * throughout.
  */
 public final class SaveImages {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -48,7 +48,7 @@ public final class SaveImages {
             for (ContentStoreLayout.LayerBlob l : split.layers()) {
                 bytes += l.size();
                 if (placed.add(l.digest())) {
-                    files.add(ContainerFile.ofHostFile(ContentStoreLayout.CONTENT_BLOBS + "/" + l.hex(), 0444, l.file()));
+                    files.add(ContainerFile.ofHostFile(ContentStoreLayout.LAYER_BLOBS + "/" + l.hex(), 0444, l.file()));
                 }
             }
             ImageRecord r = o.record();

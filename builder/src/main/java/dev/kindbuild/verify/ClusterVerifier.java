@@ -104,9 +104,11 @@ public final class ClusterVerifier {
 
             try {
                 String loader = progress.step("Waiting for images to load", () -> {
-                    String state = new NodeVerifier(engine, progress).awaitLoader(node);
+                    NodeVerifier loaderCheck = new NodeVerifier(engine, progress);
+                    String state = loaderCheck.awaitLoader(node);
                     if (!state.equals("active")) {
-                        throw new CheckFailed(Check.fail("image loader", NodeLayout.LOADER_UNIT + " is " + state));
+                        throw new CheckFailed(Check.fail("image loader", NodeLayout.LOADER_UNIT + " is " + state + ": "
+                                + loaderCheck.loaderFailure(node)));
                     }
                     return state;
                 }, s -> s);

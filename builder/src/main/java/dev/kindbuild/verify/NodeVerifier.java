@@ -139,10 +139,16 @@ public final class NodeVerifier {
         return "still activating after " + LOAD_TIMEOUT.toMinutes() + " min";
     }
 
-    private String loaderFailure(NodeLauncher.Node node) {
+    /** The loader's first FAILED line; its whole journal goes out as detail lines (shown with -v). */
+    String loaderFailure(NodeLauncher.Node node) {
         ExecResult r = engine.exec(node.id(), List.of("journalctl", "-u", NodeLayout.LOADER_UNIT, "--no-pager", "-o", "cat"));
-        return r.stdout().lines().filter(l -> l.contains("FAILED")).findFirst().orElse("see journalctl -u " + NodeLayout.LOADER_UNIT);
+        List<String> journal = r.stdout().lines().toList();
+        progress.detail("journal of " + NodeLayout.LOADER_UNIT + " (last " + Math.min(journal.size(), LOADER_JOURNAL_LINES) + " lines):");
+        journal.subList(Math.max(0, journal.size() - LOADER_JOURNAL_LINES), journal.size()).forEach(l -> progress.detail("  " + l));
+        return journal.stream().filter(l -> l.contains("FAILED")).findFirst().orElse("see journalctl -u " + NodeLayout.LOADER_UNIT);
     }
+
+    private static final int LOADER_JOURNAL_LINES = 60;
 
     private Check checkVersions(NodeLauncher.Node node) {
         String recorded = engine.exec(node.id(), List.of("cat", NodeLayout.VERSION_FILE)).stdout().strip();

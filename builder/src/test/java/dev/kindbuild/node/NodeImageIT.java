@@ -402,17 +402,20 @@ class NodeImageIT {
     }
 
     /**
-     * The layers are in containerd's content store directory, each once, named by the digest of its bytes: what the
-     * images' archives in /kind/images leave to containerd to find.
+     * The layers are under /kind/images/blobs/sha256, each once, named by the digest of its bytes (never in
+     * containerd's own content directory, where its collector would delete them): what the images' archives in
+     * /kind/images leave to the loader to find.
      */
     private void assertContentBlobs(String image, List<ImageRecord> records) {
         Map<String, Long> blobs;
         Map<String, Long> stubs;
         try (ImageFiles files = new ImageFiles(engine, image)) {
-            blobs = files.list(ContentStoreLayout.CONTENT_BLOBS);
+            blobs = files.list(ContentStoreLayout.LAYER_BLOBS);
             stubs = files.list(NodeLayout.IMAGES_DIR);
+            assertFalse(files.exists("/var/lib/containerd/io.containerd.content.v1.content"), "nothing in containerd's own root");
         }
-        assertFalse(blobs.isEmpty(), "no layers in " + ContentStoreLayout.CONTENT_BLOBS);
+        stubs.keySet().removeIf(name -> name.startsWith("blobs/"));
+        assertFalse(blobs.isEmpty(), "no layers in " + ContentStoreLayout.LAYER_BLOBS);
         long stubBytes = stubs.values().stream().mapToLong(Long::longValue).sum();
         long blobBytes = blobs.values().stream().mapToLong(Long::longValue).sum();
         long recorded = records.stream().mapToLong(ImageRecord::bytes).sum();

@@ -42,6 +42,17 @@ public final class ImageFiles implements AutoCloseable {
     }
 
     /** Regular files under directory {@code path}: name relative to it → size. */
+    /** Whether {@code path} exists in the image. */
+    public boolean exists(String path) {
+        try (InputStream in = engine.copyOut(id, path)) {
+            return true;
+        } catch (com.github.dockerjava.api.exception.NotFoundException e) {
+            return false;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public Map<String, Long> list(String path) {
         Map<String, Long> sizes = new TreeMap<>();
         try (InputStream in = engine.copyOut(id, path); TarArchiveInputStream tar = new TarArchiveInputStream(in)) {

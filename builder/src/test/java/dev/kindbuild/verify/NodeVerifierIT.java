@@ -76,6 +76,60 @@ class NodeVerifierIT {
         ItTeardown.run(engine, List.of(CORRUPT_TAG, TAG), env, cache, null);
     }
 
+    /**
+     * The short form of bench/boot-loop.sh: the node boots BOOTS times and every preloaded image loads every time,
+     * every second boot while a busy loop runs on each core and a second node boots beside it. (Node images that kept
+     * their layers in containerd's content directory lost them in some boots, to containerd's garbage collector.)
+     */
+    @Test
+    void everyBootLoadsEveryImageAlsoUnderLoad() throws Exception {
+        int boots = Integer.getInteger("kindbuild.boots", 20);
+        List<String> failures = new java.util.ArrayList<>();
+        for (int i = 1; i <= boots; i++) {
+            boolean loaded = i % 2 == 0;
+            List<Thread> hogs = new java.util.ArrayList<>();
+            java.util.concurrent.CompletableFuture<VerifyReport> beside = null;
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            if (loaded) {
+                for (int c = 0; c < Runtime.getRuntime().availableProcessors(); c++) {
+                    Thread t = new Thread(() -> {
+                        long x = 0;
+                        while (!stop.get()) {
+                            x += System.nanoTime() % 7;
+                        }
+                        if (x == 42) {
+                            System.out.print("");
+                        }
+                    });
+                    t.setDaemon(true);
+                    t.start();
+                    hogs.add(t);
+                }
+                beside = java.util.concurrent.CompletableFuture.supplyAsync(
+                        () -> new NodeVerifier(engine, new RecordingProgress()).run(TAG, true));
+            }
+            try {
+                VerifyReport report = new NodeVerifier(engine, new RecordingProgress()).run(TAG, true);
+                if (!report.passed()) {
+                    failures.add("boot " + i + (loaded ? " (loaded)" : "") + ": " + describe(report));
+                }
+            } finally {
+                stop.set(true);
+                for (Thread t : hogs) {
+                    t.join();
+                }
+            }
+            if (beside != null) {
+                VerifyReport other = beside.get();
+                if (!other.passed()) {
+                    failures.add("node beside boot " + i + ": " + describe(other));
+                }
+            }
+        }
+        assertEquals(List.of(), failures, failures.size() + " of " + boots + " boots lost images");
+        Leaks.assertNoContainers(engine);
+    }
+
     @Test
     void aTruncatedTarballFailsTheLoaderCheckNamingItWhileEveryRealImagePasses() {
         String arch = engine.facts().architecture();
@@ -116,9 +170,9 @@ class NodeVerifierIT {
         String damagedTag = TAG + "-damaged-layer";
         String blob;
         try (ImageFiles derived = new ImageFiles(engine, node.image())) {
-            blob = derived.list(ContentStoreLayout.CONTENT_BLOBS).keySet().iterator().next();
+            blob = derived.list(ContentStoreLayout.LAYER_BLOBS).keySet().iterator().next();
             // Cut short, as an interrupted copy would leave it.
-            engine.copyFiles(derived.containerId(), List.of(ContainerFile.ofBytes(ContentStoreLayout.CONTENT_BLOBS + "/" + blob,
+            engine.copyFiles(derived.containerId(), List.of(ContainerFile.ofBytes(ContentStoreLayout.LAYER_BLOBS + "/" + blob,
                     0444, new byte[100])));
             engine.commit(derived.containerId(), damagedTag, List.of(ENTRYPOINT));
         }

@@ -35,7 +35,7 @@ import java.util.Set;
 /**
  * `kind-build add-image`: a new node image with more images baked in, as one layer on top of an existing node image —
  * no Kubernetes rebuild, no engine needed. The added images go where the node build puts images (a small archive in
- * /kind/images, their layers in containerd's content store, a record in /kind/images.json), so the node's loader
+ * /kind/images, their layers in /kind/images/blobs, a record in /kind/images.json), so the node's loader
  * loads them at boot like the others. Layers the node holds already are not added again.
  */
 public final class AddImageBuild {
@@ -85,7 +85,7 @@ public final class AddImageBuild {
                 new RegistryPull(clients, request.mirrors(), store, progress), request.arch(), progress),
                 n -> n.image().manifest().digest().substring(0, 19));
         checkNode(node, request.node(), request.arch());
-        NodeFiles files = progress.step("Reading its image records", () -> nodeFiles(node.image()), f -> f.records().size() + " images");
+        NodeFiles files = progress.step("Reading its image records", () -> nodeFiles(node.image(), request.node()), f -> f.records().size() + " images");
 
         List<ImagesInStore.NodeImage> added = new ArrayList<>(progress.step("Pulling images", () -> ImagesInStore.pull(request.refs(),
                 List.of(), quiet -> new RegistryPull(clients, request.mirrors(), store, quiet), request.arch(), progress),
@@ -124,17 +124,24 @@ public final class AddImageBuild {
         }
     }
 
-    /** The node's records and the layer blobs its content store has. */
+    /** The node's records and the layer blobs it already carries. */
     private record NodeFiles(List<ImageRecord> records, Set<String> blobs) {}
 
-    private NodeFiles nodeFiles(StoredImage node) throws IOException {
+    /** Where earlier node images put their preloaded layers, and where containerd's collector could delete them. */
+    private static final String EARLIER_LAYER_BLOBS = "/var/lib/containerd/io.containerd.content.v1.content/blobs/sha256";
+
+    private NodeFiles nodeFiles(StoredImage node, String nodeName) throws IOException {
         ImageContents contents = ImageContents.of(store, node);
         List<ImageRecord> records = contents.exists(NodeLayout.IMAGES_LIST)
                 ? JSON.readValue(contents.readText(NodeLayout.IMAGES_LIST), new TypeReference<List<ImageRecord>>() {})
                 : List.of();
+        if (contents.exists(EARLIER_LAYER_BLOBS)) {
+            throw new UserError(nodeName + " keeps its preloaded layers in containerd's content directory, as earlier "
+                    + "kind-build releases did; that node's loader can lose them at boot: rebuild the node image with `kind-build node-image`, then add images to it");
+        }
         Set<String> blobs = new HashSet<>();
-        if (contents.exists(ContentStoreLayout.CONTENT_BLOBS)) {
-            for (ImageEntry e : contents.list(ContentStoreLayout.CONTENT_BLOBS)) {
+        if (contents.exists(ContentStoreLayout.LAYER_BLOBS)) {
+            for (ImageEntry e : contents.list(ContentStoreLayout.LAYER_BLOBS)) {
                 blobs.add("sha256:" + e.path().substring(e.path().lastIndexOf('/') + 1));
             }
         }

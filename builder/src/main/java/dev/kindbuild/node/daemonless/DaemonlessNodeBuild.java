@@ -295,7 +295,7 @@ public final class DaemonlessNodeBuild {
         ImageAssembly a = ImageAssembly.on(base.image())
                 .layer(kubernetes, "kind-build: Kubernetes " + k8s.version() + " (kubeadm, kubelet, kubectl, /kind/version)")
                 .layer(configuration, "kind-build: containerd config, image loader, manifests")
-                .layer(images.layer(), "kind-build: " + images.records().size() + " images in /kind/images and containerd's content store")
+                .layer(images.layer(), "kind-build: " + images.records().size() + " images in /kind/images")
                 .entrypoint(NodeImageConfig.ENTRYPOINT)
                 .cmd(List.of())
                 .created(inputs.created());

@@ -21,8 +21,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Step: the third node layer — the images laid out as containerd keeps them ({@link ContentStoreLayout}): every layer
- * once, straight from the store, in containerd's content store directory; per image a small archive under
+ * Step: the third node layer — the images laid out for the boot loader ({@link ContentStoreLayout}): every layer
+ * once, straight from the store, under /kind/images/blobs/sha256; per image a small archive under
  * /kind/images for the boot loader; and /kind/images.json, the record the verify command reads back. Written
  * uncompressed: the image layers in it are compressed already, and deflating them again would cost seconds for
  * nothing.
@@ -40,7 +40,7 @@ final class ImagesLayer {
 
     /**
      * The layer for {@code images} on top of a node that has {@code existing} recorded and the layer blobs
-     * {@code present} in its content store: those are not written again, and the new images.json lists the existing
+     * {@code present} in its /kind/images/blobs: those are not written again, and the new images.json lists the existing
      * records first (an image of the same name is replaced by the new one).
      */
     static Written write(List<ImagesInStore.NodeImage> images, List<ImageRecord> existing, Set<String> present, ImageStore store,
@@ -56,7 +56,7 @@ final class ImagesLayer {
             for (Descriptor l : i.image().layers()) {
                 bytes += l.size();
                 if (placed.add(l.digest())) {
-                    layer.add(LayerEntry.file(ContentStoreLayout.CONTENT_BLOBS + "/" + l.hex(), store.blobPath(l.digest()), 0444, 0, 0));
+                    layer.add(LayerEntry.file(ContentStoreLayout.LAYER_BLOBS + "/" + l.hex(), store.blobPath(l.digest()), 0444, 0, 0));
                 }
             }
             records.add(new ImageRecord(i.name(), i.digest(), i.image().config().digest(), file, i.source(), bytes));
