@@ -85,7 +85,7 @@ public final class UploadFaultProxy implements AutoCloseable {
     private void serve(Socket client) {
         try (client; Socket up = new Socket(upstreamHost, upstreamPort)) {
             open.add(up);
-            Thread down = new Thread(() -> pipe(up, client), "upload-fault-proxy-down");
+            Thread down = new Thread(() -> ByteRelay.relay(up, client), "upload-fault-proxy-down");
             down.setDaemon(true);
             down.start();
             forwardWatching(client, up);
@@ -136,21 +136,6 @@ public final class UploadFaultProxy implements AutoCloseable {
             }
         }
         up.shutdownOutput();
-    }
-
-    private static void pipe(Socket from, Socket to) {
-        try {
-            InputStream in = from.getInputStream();
-            OutputStream out = to.getOutputStream();
-            byte[] buf = new byte[16384];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                out.write(buf, 0, n);
-                out.flush();
-            }
-            to.shutdownOutput();
-        } catch (IOException e) {
-            // connection closed
-        }
     }
 
     @Override

@@ -1,8 +1,6 @@
 package dev.kindbuild.image.registry;
 
 import dev.kindbuild.progress.Progress;
-import java.io.FilterInputStream;
-import java.io.IOException;
 import java.io.InputStream;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
@@ -52,27 +50,12 @@ final class ByteCounter {
     }
 
     private InputStream counted(InputStream in, LongConsumer alsoCount) {
-        return new FilterInputStream(in) {
-            @Override
-            public int read() throws IOException {
-                int b = super.read();
-                if (b >= 0) {
-                    alsoCount.accept(1);
-                    add(1);
-                }
-                return b;
+        return new ObservedInputStream(in, n -> {
+            if (n > 0) {
+                alsoCount.accept(n);
+                add(n);
             }
-
-            @Override
-            public int read(byte[] buf, int off, int len) throws IOException {
-                int n = super.read(buf, off, len);
-                if (n > 0) {
-                    alsoCount.accept(n);
-                    add(n);
-                }
-                return n;
-            }
-        };
+        });
     }
 
     private void add(long n) {

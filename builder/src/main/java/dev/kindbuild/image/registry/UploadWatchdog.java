@@ -1,6 +1,5 @@
 package dev.kindbuild.image.registry;
 
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -52,21 +51,7 @@ final class UploadWatchdog {
         sent = 0;
         bodySent = false;
         lastProgressNanos = System.nanoTime();
-        return new FilterInputStream(in) {
-            @Override
-            public int read() throws IOException {
-                int b = super.read();
-                progressed(b < 0 ? -1 : 1);
-                return b;
-            }
-
-            @Override
-            public int read(byte[] buf, int off, int len) throws IOException {
-                int n = super.read(buf, off, len);
-                progressed(n);
-                return n;
-            }
-        };
+        return new ObservedInputStream(in, this::progressed);
     }
 
     private void progressed(int n) {
