@@ -4,25 +4,31 @@ import dev.kindbuild.CacheLocation;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.engine.Labels;
 import dev.kindbuild.lifecycle.TempPaths;
+import dev.kindbuild.verify.SysctlRecord;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * `kind-build cleanup`: removes containers kind-build left behind (e.g. after `kill -9`). Only containers this tool
- * created are candidates: those with a {@link Labels#CONTAINER} mark set at create time that their image does not
- * carry, so a container started from a kind-build image (a kind cluster node) is never one of them.
+ * `kind-build cleanup`: removes what kind-build runs that died (e.g. {@code kill -9}) left behind. Only what this tool
+ * created is a candidate: containers and networks with a {@link Labels#CONTAINER} mark set at create time (a container
+ * must not have inherited it from its image, so a container started from a kind-build image, a kind cluster node, is
+ * never one of them), temp dirs and partial cache files with their writer's PID, and the host sysctls a killed
+ * {@code verify --cluster} recorded before its kubelet changed them ({@link SysctlRecord}).
  */
 @Command(name = "cleanup", mixinStandardHelpOptions = true,
-        description = {"Remove what kind-build runs that are no longer alive left behind: the containers they created, their",
-                "temp dirs (kind-build-* in TMPDIR) and half-written cache files. Never a container started from a kind-build image."})
+        description = {"Remove what kind-build runs that are no longer alive left behind: the containers and networks they created,",
+                "their temp dirs (kind-build-* in TMPDIR) and half-written cache files, and put back the host sysctls a killed",
+                "verify --cluster left changed. Never a container started from a kind-build image, never a network it did not create."})
 final class CleanupCommand implements Callable<Integer> {
 
-    @Option(names = "--all", description = "Also remove containers of kind-build runs still alive.")
+    @Option(names = "--all", description = "Also remove containers and networks of kind-build runs still alive.")
     boolean all;
 
     @Override
@@ -42,6 +48,22 @@ final class CleanupCommand implements Callable<Integer> {
                     removed++;
                 }
             }
+            // After the containers: a network with a container attached cannot be removed.
+            int networks = 0;
+            for (DockerEngine.NetworkLabels n : engine.networksWithMark()) {
+                Optional<Labels.Creator> creator = Labels.creatorOf(n.labels().get(Labels.CONTAINER));
+                if (creator.isEmpty() || creator.get().isThisProcess() || !(all || !creator.get().alive())) {
+                    continue;
+                }
+                try {
+                    engine.removeNetwork(n.id());
+                    networks++;
+                } catch (RuntimeException e) {
+                    System.err.println("WARN: cannot remove network " + n.name() + ": " + DockerEngine.rootMessage(e));
+                }
+            }
+            // After the nodes are gone: no kubelet of theirs can set the values again.
+            SysctlRecord.Outcome sysctls = SysctlRecord.restoreAbandoned(SysctlRecord.defaultDir());
             int dirs = 0;
             for (Path dir : TempPaths.abandoned(Path.of(System.getProperty("java.io.tmpdir")))) {
                 TempPaths.deleteTree(dir);
@@ -60,8 +82,21 @@ final class CleanupCommand implements Callable<Integer> {
                     System.err.println("WARN: cannot remove " + file + ": " + e.getMessage());
                 }
             }
-            System.out.println("removed " + removed + " of " + ours.size() + " kind-build container(s), " + dirs
-                    + " temp dir(s) and " + partial + " partial cache file(s) of kind-build runs that are gone");
+            System.out.println("removed " + removed + " of " + ours.size() + " kind-build container(s), " + networks + " network(s), "
+                    + dirs + " temp dir(s) and " + partial + " partial cache file(s) of kind-build runs that are gone");
+            if (!sysctls.restored().isEmpty()) {
+                System.out.println("restored host sysctls a killed verify --cluster left changed: " + String.join(", ", sysctls.restored()));
+            }
+            if (!sysctls.liveRuns().isEmpty()) {
+                System.out.println("host sysctls not checked: verify --cluster still runs (pid "
+                        + sysctls.liveRuns().stream().map(String::valueOf).collect(Collectors.joining(", "))
+                        + ") and its kubelet holds them; run cleanup again once it ended");
+            }
+            if (!sysctls.failed().isEmpty()) {
+                System.err.println("ERROR: could not restore host sysctls a killed verify --cluster left changed: "
+                        + String.join(", ", sysctls.failed()) + "; run kind-build cleanup as root");
+                return 1;
+            }
             return 0;
         }
     }

@@ -491,6 +491,16 @@ public final class DockerEngine implements AutoCloseable {
                 .map(com.github.dockerjava.api.model.Network::getId).toList();
     }
 
+    /** A network as {@code cleanup} sees it. */
+    public record NetworkLabels(String id, String name, Map<String, String> labels) {}
+
+    /** Networks carrying the {@link Labels#CONTAINER} key (kind-build's creation mark, see {@link #createNetwork}). */
+    public List<NetworkLabels> networksWithMark() {
+        return client.listNetworksCmd().withFilter("label", List.of(Labels.CONTAINER)).exec().stream()
+                .map(n -> new NetworkLabels(n.getId(), n.getName(), n.getLabels() == null ? Map.of() : n.getLabels()))
+                .toList();
+    }
+
     /** Container IDs (running or not) with label {@code key=value}. */
     public List<String> containersWithLabel(String key, String value) {
         List<String> ids = new ArrayList<>();

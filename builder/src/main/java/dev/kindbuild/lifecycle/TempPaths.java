@@ -165,14 +165,15 @@ public final class TempPaths {
     private static final Pattern PARTIAL = Pattern.compile("\\.(?:partial|tmp)-(\\d+)-.*");
 
     /**
-     * Half-written cache files ({@code .partial-<pid>-…}, {@code .tmp-<pid>-…}) in the cache's download, image and
-     * index directories whose writing process no longer runs, and half-extracted releases ({@code releases/.partial-…}
-     * directories; remove those with {@link #deleteTree}).
+     * Half-written cache files ({@code .partial-<pid>-…}, {@code .tmp-<pid>-…}) in the cache's download, image,
+     * index and run-record directories whose writing process no longer runs, and half-extracted releases
+     * ({@code releases/.partial-…} directories; remove those with {@link #deleteTree}).
      */
     public static List<Path> abandonedPartialFiles(Path cacheRoot) {
         List<Path> out = new ArrayList<>();
         for (Path dir : List.of(cacheRoot.resolve("downloads").resolve("sha256"), cacheRoot.resolve("images"),
-                cacheRoot.resolve("index"), cacheRoot.resolve("store"), cacheRoot.resolve("store").resolve("blobs").resolve("sha256"), cacheRoot.resolve("releases"))) {
+                cacheRoot.resolve("index"), cacheRoot.resolve("store"), cacheRoot.resolve("store").resolve("blobs").resolve("sha256"), cacheRoot.resolve("releases"),
+                cacheRoot.resolve("runs"))) {
             if (!Files.isDirectory(dir)) {
                 continue;
             }

@@ -11,6 +11,7 @@ import dev.kindbuild.kube.KubeVersion;
 import dev.kindbuild.lifecycle.CleanupStack;
 import dev.kindbuild.node.NodeLayout;
 import dev.kindbuild.progress.Progress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -28,7 +29,8 @@ import java.util.concurrent.TimeoutException;
  * `kind-build verify --cluster`: creates a one-node cluster from a node image the way `kind create cluster` does,
  * with no route out of the machine, and checks it really works: kubeadm init with kind's config, kind's CNI manifest
  * templated as kind templates it, the node Ready, a pod Running from a preloaded image, and nothing pulled. The node,
- * its network and the host sysctls its kubelet changed are put back afterwards, whatever happened.
+ * its network and the host sysctls its kubelet changed are put back afterwards, whatever happened; a run killed with
+ * SIGKILL leaves its marked network and its {@link SysctlRecord} for {@code kind-build cleanup}.
  */
 public final class ClusterVerifier {
     static final String KUBECTL = "kubectl";
@@ -75,19 +77,26 @@ public final class ClusterVerifier {
         NodeLauncher launcher = new NodeLauncher(engine);
         NodeLauncher.Node[] started = new NodeLauncher.Node[1];
         try (CleanupStack cleanup = new CleanupStack()) {
-            // Pushed first, so it runs last: after the node (and its kubelet) is gone.
+            // Pushed first, so it runs last: after the node (and its kubelet) is gone. Written down before anything
+            // changes, so that `kind-build cleanup` can put the values back if this run is killed (SIGKILL).
             HostSysctls sysctls = HostSysctls.snapshot();
+            Path record = SysctlRecord.write(SysctlRecord.defaultDir(), sysctls, Path.of("/proc/sys"));
             cleanup.push("host sysctls", () -> {
                 HostSysctls.Restored r = sysctls.restore();
                 if (!r.restored().isEmpty()) {
                     progress.notice("restored host sysctls the node's kubelet changed: " + String.join(", ", r.restored()));
                 }
-                if (!r.failed().isEmpty()) {
-                    progress.notice("could not restore host sysctls: " + String.join(", ", r.failed()));
+                if (r.failed().isEmpty()) {
+                    SysctlRecord.remove(record);
+                } else {
+                    // The record stays: `kind-build cleanup`, run with the rights to write them, puts them back.
+                    progress.notice("could not restore host sysctls: " + String.join(", ", r.failed())
+                            + "; run `kind-build cleanup` as root to put them back");
                 }
             });
             long t0 = System.nanoTime();
             String network = progress.step("Creating a network with no route out", () -> {
+                // Labelled with this run's mark, so that `kind-build cleanup` removes it if this run is killed.
                 String id = engine.createNetwork(name, true, Labels.forContainer("verify-cluster"));
                 cleanup.push("network " + name, () -> engine.removeNetwork(id));
                 return name;

@@ -1,6 +1,7 @@
 package dev.kindbuild.verify;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +21,14 @@ final class HostSysctls {
             "kernel/panic_on_oops", "kernel/keys/root_maxkeys", "kernel/keys/root_maxbytes",
             "net/netfilter/nf_conntrack_max");
 
+    /**
+     * What kubelet's container manager writes at start when a value differs (setupKernelTunables; the same since
+     * Kubernetes 1.x). kube-proxy's conntrack setting is left alone by the kubeadm config (maxPerCore: 0).
+     */
+    static final Map<String, String> KUBELET_VALUES = Map.of("vm/overcommit_memory", "1", "vm/panic_on_oom", "0",
+            "kernel/panic", "10", "kernel/panic_on_oops", "1", "kernel/keys/root_maxkeys", "1000000",
+            "kernel/keys/root_maxbytes", "25000000");
+
     private final Path procSys;
     private final Map<String, String> saved;
 
@@ -38,13 +47,28 @@ final class HostSysctls {
             Path p = procSys.resolve(key);
             try {
                 if (Files.isReadable(p)) {
-                    saved.put(key, Files.readString(p, StandardCharsets.UTF_8).strip());
+                    saved.put(key, read(p));
                 }
             } catch (IOException ignored) {
                 // not on this kernel
             }
         }
         return new HostSysctls(procSys, saved);
+    }
+
+    /**
+     * A sysctl's value. In one read: a /proc/sys file says its size is 0, so {@code Files.readString} reads one byte
+     * and then asks from offset 1, where the kernel's integer handlers return nothing ("10" would read as "1").
+     */
+    static String read(Path sysctl) throws IOException {
+        try (InputStream in = Files.newInputStream(sysctl)) {
+            return new String(in.readNBytes(4096), StandardCharsets.UTF_8).strip();
+        }
+    }
+
+    /** The values read, by key ({@code vm/overcommit_memory}). */
+    Map<String, String> saved() {
+        return java.util.Collections.unmodifiableMap(saved);
     }
 
     /** Writes back every value that changed; returns what was restored ({@code key: now -> before}) and what could not be. */
@@ -54,7 +78,7 @@ final class HostSysctls {
         for (Map.Entry<String, String> e : saved.entrySet()) {
             Path p = procSys.resolve(e.getKey());
             try {
-                String now = Files.readString(p, StandardCharsets.UTF_8).strip();
+                String now = read(p);
                 if (!now.equals(e.getValue())) {
                     Files.writeString(p, e.getValue() + "\n", StandardCharsets.UTF_8);
                     restored.add(e.getKey().replace('/', '.') + " " + now + "→" + e.getValue());

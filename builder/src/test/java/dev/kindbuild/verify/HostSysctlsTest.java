@@ -1,6 +1,7 @@
 package dev.kindbuild.verify;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,5 +28,17 @@ class HostSysctlsTest {
         assertEquals(List.of("kernel.panic 10→0"), r.restored());
         assertEquals(List.of(), r.failed());
         assertEquals("0\n", Files.readString(procSys.resolve("kernel/panic")));
+    }
+
+    /** /proc/sys files claim size 0 and answer only a read from offset 0: a value of several digits is read whole. */
+    @Test
+    void readsAMultiDigitValueOfTheRealProcSysWhole() throws Exception {
+        Path pidMax = Path.of("/proc/sys/kernel/pid_max");
+        Process cat = new ProcessBuilder("cat", pidMax.toString()).start();
+        String expected = new String(cat.getInputStream().readAllBytes()).strip();
+        assertEquals(0, cat.waitFor());
+        assertTrue(expected.length() > 1, expected);
+
+        assertEquals(expected, HostSysctls.read(pidMax));
     }
 }

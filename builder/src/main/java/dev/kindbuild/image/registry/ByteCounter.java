@@ -1,10 +1,10 @@
 package dev.kindbuild.image.registry;
 
 import dev.kindbuild.progress.Progress;
-import java.io.FilterInputStream;
-import java.io.IOException;
 import java.io.InputStream;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
+import java.util.function.Supplier;
 
 /**
  * Counts the bytes of one transfer (a pull's or a push's blobs) as they stream, reporting them as
@@ -31,25 +31,31 @@ final class ByteCounter {
 
     /** {@code in}, counted. */
     InputStream wrap(InputStream in) {
-        return new FilterInputStream(in) {
-            @Override
-            public int read() throws IOException {
-                int b = super.read();
-                if (b >= 0) {
-                    add(1);
-                }
-                return b;
-            }
+        return counted(in, n -> {});
+    }
 
-            @Override
-            public int read(byte[] buf, int off, int len) throws IOException {
-                int n = super.read(buf, off, len);
-                if (n > 0) {
-                    add(n);
-                }
-                return n;
+    /**
+     * {@code source}, counted, for a transfer that may be retried: each new opening first takes back what the one
+     * before it counted, so a blob sent twice counts once.
+     */
+    Supplier<InputStream> countingOnce(Supplier<InputStream> source) {
+        AtomicLong previous = new AtomicLong();
+        return () -> {
+            long earlier = previous.getAndSet(0);
+            if (earlier > 0) {
+                reported.set(Math.min(reported.get(), done.addAndGet(-earlier)));
             }
+            return counted(source.get(), previous::addAndGet);
         };
+    }
+
+    private InputStream counted(InputStream in, LongConsumer alsoCount) {
+        return new ObservedInputStream(in, n -> {
+            if (n > 0) {
+                alsoCount.accept(n);
+                add(n);
+            }
+        });
     }
 
     private void add(long n) {

@@ -57,6 +57,12 @@ public final class RegistryClient {
     static final String MANIFEST_ACCEPT = String.join(", ", MediaTypes.OCI_INDEX, MediaTypes.OCI_MANIFEST,
             MediaTypes.DOCKER_MANIFEST_LIST, MediaTypes.DOCKER_MANIFEST);
     static final int ATTEMPTS = 5;
+    /**
+     * System property: how many seconds a blob upload may go without the registry accepting a byte before the push
+     * fails (default {@value #DEFAULT_STALL_SECONDS}); tests shorten it, a very slow link may lengthen it.
+     */
+    public static final String STALL_PROPERTY = "kindbuild.registry.stallSeconds";
+    static final long DEFAULT_STALL_SECONDS = 60;
     private static final int MAX_MANIFEST = 8 << 20;
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -75,6 +81,7 @@ public final class RegistryClient {
     private volatile URI base;
     private volatile AuthChallenge challenge;
     private final long backoffMillis;
+    private final Duration stallLimit;
 
     RegistryClient(String registry, RegistryAccess access, RegistryTrust trust, Progress progress, long backoffMillis) {
         this.registry = registry;
@@ -83,6 +90,8 @@ public final class RegistryClient {
         this.trust = trust;
         this.progress = progress;
         this.backoffMillis = backoffMillis;
+        long stallSeconds = Long.getLong(STALL_PROPERTY, DEFAULT_STALL_SECONDS);
+        this.stallLimit = Duration.ofSeconds(stallSeconds > 0 ? stallSeconds : DEFAULT_STALL_SECONDS);
         this.http = HttpClient.newBuilder()
                 .sslContext(trust.context())
                 .proxy(EnvProxySelector.fromEnvironment())
@@ -248,18 +257,92 @@ public final class RegistryClient {
     }
 
     /**
-     * Sends a whole blob to an upload session and closes it with its digest (a monolithic upload: one PUT). The content
-     * is opened afresh for each attempt, so it streams from the store and is never held in memory.
+     * Uploads a whole blob (a monolithic upload: one PUT that closes the session with the digest), into
+     * {@code session} if the registry already opened one (a declined mount does), else into a new one. The content is
+     * opened afresh for each attempt, so it streams from the store and is never held in memory.
+     *
+     * <p>A broken connection, or an answer that the session is gone or the registry is busy, is retried in a fresh
+     * session ({@code POST}), {@value #ATTEMPTS} attempts at most: a registry drops a session whose upload broke off, so
+     * sending the bytes again to it only earns 404s. An upload that stalls (no bytes accepted for the stall bound, no
+     * answer long after the last byte) is not retried: it fails with one line naming the registry and the blob.
      */
-    public void finishUpload(String repository, URI location, Descriptor blob, Supplier<InputStream> content) {
+    public void uploadBlob(String repository, Descriptor blob, URI session, Supplier<InputStream> content) {
         String what = "upload of " + blob.digest() + " to " + repository;
-        String sep = location.getRawQuery() == null ? "?" : "&";
-        URI put = URI.create(location + sep + "digest=" + enc(blob.digest()));
-        HttpResponse<InputStream> r = send("PUT", put, pushPull(repository),
-                () -> BodyPublishers.fromPublisher(BodyPublishers.ofInputStream(content), blob.size()),
-                Map.of("Content-Type", "application/octet-stream"), what, UPLOAD_TIMEOUT);
-        close(r);
-        expect(r, what, 201);
+        URI current = session;
+        for (int attempt = 1; ; attempt++) {
+            if (current == null) {
+                current = startUpload(repository);
+            }
+            String sep = current.getRawQuery() == null ? "?" : "&";
+            URI put = URI.create(current + sep + "digest=" + enc(blob.digest()));
+            UploadWatchdog watchdog = new UploadWatchdog(blob.size(), stallLimit, ANSWER_TIMEOUT);
+            String problem;
+            try {
+                HttpResponse<InputStream> r = exchange("PUT", put, pushPull(repository),
+                        () -> BodyPublishers.fromPublisher(BodyPublishers.ofInputStream(() -> watchdog.watch(content.get())), blob.size()),
+                        Map.of("Content-Type", "application/octet-stream"), what, null, request -> watchdog.send(http, request.get().build()));
+                int status = r.statusCode();
+                if (status == 201) {
+                    close(r);
+                    return;
+                }
+                if (!sessionRetryable(status) || attempt >= ATTEMPTS) {
+                    expect(r, what, 201);
+                }
+                close(r);
+                problem = "answered " + status;
+            } catch (UploadWatchdog.Stalled stalled) {
+                throw failure(stalled.bodySent
+                        ? "took all " + mib(blob.size()) + " of blob " + blob.digest() + " for " + repository + " but sent no answer within "
+                                + stalled.idle.toMinutes() + " min; check the registry's storage, then push again"
+                        : "stopped taking blob " + blob.digest() + " for " + repository + ": no bytes accepted for "
+                                + stalled.idle.toSeconds() + " s after " + mib(stalled.sent) + " of " + mib(blob.size())
+                                + "; check the registry (its storage, a proxy in front of it) and the network to it, then push again",
+                        0, "", stalled);
+            } catch (java.io.InterruptedIOException | InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw failure("is unreachable during " + what + " (interrupted)", 0, "", e);
+            } catch (IOException e) {
+                if (isTlsFailure(e) || isRefused(e) || attempt >= ATTEMPTS) {
+                    throw failure("is unreachable during " + what + " (" + describe(e) + (attempt > 1 ? ", " + attempt + " attempts" : "")
+                            + ")", 0, "", e);
+                }
+                problem = describe(e);
+            }
+            abandon(repository, current);
+            current = null;
+            progress.detail(registry + ": " + what + " failed (" + problem + "), retrying in a new upload session (" + attempt + "/"
+                    + ATTEMPTS + ")");
+            try {
+                Thread.sleep(Math.min(backoffMillis << (attempt - 1), 30_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw failure("is unreachable during " + what + " (interrupted)", 0, "", e);
+            }
+        }
+    }
+
+    /** Answers to an upload that a new session may cure: the session is gone, or the registry is busy. */
+    private static boolean sessionRetryable(int status) {
+        return status == 404 || status == 408 || status == 416 || status == 429 || status / 100 == 5;
+    }
+
+    /** Tells the registry a broken upload session will not be used again (best effort: it expires them anyway). */
+    private void abandon(String repository, URI session) {
+        try {
+            HttpResponse<InputStream> r = exchange("DELETE", session, pushPull(repository), null, Map.of(),
+                    "cancel of an upload to " + repository, Duration.ofSeconds(10),
+                    request -> http.send(request.get().build(), BodyHandlers.ofInputStream()));
+            close(r);
+        } catch (IOException | RuntimeException e) {
+            // the registry will expire the session
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static String mib(long bytes) {
+        return String.format(Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
     }
 
     /** {@code PUT} of a manifest's exact bytes under {@code reference} (tag or digest); returns the digest. */
@@ -295,9 +378,11 @@ public final class RegistryClient {
         return URI.create(base() + "/v2/" + repository + "/" + rest);
     }
 
-    /** Until the answer's headers arrive; a blob upload's answer comes only after all its bytes went out. */
+    /**
+     * Until the answer's headers arrive; for a blob upload, from its last byte (its bytes themselves are bounded by the
+     * stall limit, not by a total time).
+     */
     private static final Duration ANSWER_TIMEOUT = Duration.ofMinutes(5);
-    private static final Duration UPLOAD_TIMEOUT = Duration.ofHours(6);
 
     private HttpResponse<InputStream> send(String method, URI uri, List<String> scopes, Supplier<BodyPublisher> body,
             Map<String, String> headers, String what) {
@@ -306,6 +391,28 @@ public final class RegistryClient {
 
     private HttpResponse<InputStream> send(String method, URI uri, List<String> scopes, Supplier<BodyPublisher> body,
             Map<String, String> headers, String what, Duration timeout) {
+        try {
+            return exchange(method, uri, scopes, body, headers, what, timeout,
+                    request -> sendWithRetries(request, BodyHandlers.ofInputStream(), method + " " + what));
+        } catch (IOException e) {
+            throw failure("is unreachable during " + what + " (" + describe(e) + ")", 0, "", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw failure("is unreachable during " + what + " (interrupted)", 0, "", e);
+        }
+    }
+
+    /** How one request goes out: with retries (most), or once under a watchdog (blob uploads). */
+    private interface Transport {
+        HttpResponse<InputStream> send(Supplier<HttpRequest.Builder> request) throws IOException, InterruptedException;
+    }
+
+    /**
+     * One request with authentication (a 401 with a new challenge is answered once) and, for GET and HEAD,
+     * redirects followed by hand. {@code timeout}: until the answer's headers arrive; null for none.
+     */
+    private HttpResponse<InputStream> exchange(String method, URI uri, List<String> scopes, Supplier<BodyPublisher> body,
+            Map<String, String> headers, String what, Duration timeout, Transport transport) throws IOException, InterruptedException {
         ping();
         URI target = uri;
         boolean retriedAuth = false;
@@ -314,18 +421,15 @@ public final class RegistryClient {
             Supplier<HttpRequest.Builder> request = () -> {
                 HttpRequest.Builder b = HttpRequest.newBuilder(current)
                         .method(method, body == null ? BodyPublishers.noBody() : body.get())
-                        .timeout(timeout)
                         .header("User-Agent", "kind-build");
+                if (timeout != null) {
+                    b.timeout(timeout);
+                }
                 headers.forEach(b::header);
                 authorization(current, scopes).ifPresent(a -> b.header("Authorization", a));
                 return b;
             };
-            HttpResponse<InputStream> r;
-            try {
-                r = sendWithRetries(request, BodyHandlers.ofInputStream(), method + " " + what);
-            } catch (IOException e) {
-                throw failure("is unreachable during " + what + " (" + describe(e) + ")", 0, "", e);
-            }
+            HttpResponse<InputStream> r = transport.send(request);
             int status = r.statusCode();
             if (status == 401 && !retriedAuth && sameHost(current)) {
                 retriedAuth = true;

@@ -121,10 +121,7 @@ public final class RegistryPush {
             }
             location = m.uploadLocation();
         }
-        if (location == null) {
-            location = client.startUpload(repo);
-        }
-        client.finishUpload(repo, location, blob, () -> counts.bytes.wrap(store.open(blob.digest())));
+        client.uploadBlob(repo, blob, location, counts.bytes.countingOnce(() -> store.open(blob.digest())));
         counts.uploaded++;
     }
 }

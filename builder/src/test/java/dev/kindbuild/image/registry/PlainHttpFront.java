@@ -1,8 +1,8 @@
 package dev.kindbuild.image.registry;
 
+import dev.kindbuild.testing.ByteRelay;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -64,29 +64,14 @@ final class PlainHttpFront implements AutoCloseable {
             }
             try (Socket up = new Socket(backend, backendPort)) {
                 up.getOutputStream().write(first);
-                Thread down = new Thread(() -> pipe(up, client), "plain-http-front-down");
+                Thread down = new Thread(() -> ByteRelay.relay(up, client), "plain-http-front-down");
                 down.setDaemon(true);
                 down.start();
-                pipe(client, up);
+                ByteRelay.relay(client, up);
                 down.join();
             }
         } catch (IOException | InterruptedException e) {
             // the test sees the effect
-        }
-    }
-
-    private static void pipe(Socket from, Socket to) {
-        try {
-            InputStream in = from.getInputStream();
-            OutputStream out = to.getOutputStream();
-            byte[] buf = new byte[8192];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                out.write(buf, 0, n);
-                out.flush();
-            }
-            to.shutdownOutput();
-        } catch (IOException e) {
-            // connection closed
         }
     }
 
