@@ -42,6 +42,7 @@ public record BaseImageRequest(
         }
         ImageRef.check(fromImage, "--from");
         image.ifPresent(name -> {
+            ImageRef.refuseCredentials(name, "invalid --image '" + ImageRef.redact(name) + "'");
             if (!name.matches("[a-z0-9]+([._/:@-][a-zA-Z0-9_.-]+)*")) {
                 throw new UserError("invalid --image '" + name + "': use a reference like registry.example/kindest/base:v1");
             }

@@ -2,12 +2,14 @@ package dev.kindbuild.cli;
 
 import dev.kindbuild.UserError;
 import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.image.ImageRef;
 import dev.kindbuild.image.RegistryAccess;
 import dev.kindbuild.image.RegistryMirrors;
 import dev.kindbuild.image.archive.ArchiveFormat;
 import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.node.ImageRecord;
 import dev.kindbuild.node.daemonless.AddImageBuild;
+import dev.kindbuild.node.daemonless.BaseImageSource;
 import dev.kindbuild.node.daemonless.DaemonlessNodeBuild;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -57,11 +59,24 @@ final class AddImageCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         arch.validate();
+        // References are checked before anything connects: a bad one is one line naming the argument, never echoed raw.
+        if (!BaseImageSource.isArchive(node)) {
+            ImageRef.check(node, "NODE_IMAGE");
+        }
+        if (image != null) {
+            ImageRef.check(image, "--image");
+        }
+        refs.forEach(r -> ImageRef.check(r, "REF"));
         for (Path a : archives) {
             if (!java.nio.file.Files.isRegularFile(a)) {
                 throw new UserError("--from-archive " + a + ": no such file");
             }
         }
+        CommandFiles io = new CommandFiles()
+                .reads("NODE_IMAGE archive", BaseImageSource.isArchive(node) ? BaseImageSource.parse(Optional.of(node)).archive().orElse(null) : null)
+                .reads("--ca-cert", files.caCert);
+        archives.forEach(a -> io.reads("--from-archive", a));
+        io.writes("--output", files.outputFile).refuseOverwrites();
         ArchiveFormat format = files.format();
         RegistryMirrors parsedMirrors = RegistryMirrors.parse(mirrors);
         RegistryAccess access = RegistryAccess.of(registry.insecureRegistries);

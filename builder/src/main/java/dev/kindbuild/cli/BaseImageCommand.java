@@ -69,6 +69,13 @@ final class BaseImageCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         arch.validate();
+        // References are checked before anything connects: a bad one is one line naming the option, never echoed raw.
+        ImageRef.check(from, "--from");
+        if (image != null) {
+            ImageRef.check(image, "--image");
+        }
+        new CommandFiles().reads("--ca-cert", files.caCert).writes("--output", files.outputFile).writes("--record", recordFile)
+                .refuseOverwrites();
         ArchiveFormat format = files.format();
         Progress progress = output.progress();
         long start = System.nanoTime();

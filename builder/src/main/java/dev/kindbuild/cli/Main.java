@@ -2,8 +2,8 @@ package dev.kindbuild.cli;
 
 import dev.kindbuild.UserError;
 import dev.kindbuild.kube.EnvProxySelector;
+import dev.kindbuild.kube.Urls;
 import dev.kindbuild.lifecycle.Interruption;
-import java.io.PrintWriter;
 import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -66,29 +66,55 @@ public final class Main implements Runnable {
         EnvProxySelector.installAsDefault();
         CommandLine cli = new CommandLine(new Main());
         cli.getSubcommands().get("generate-completion").getCommandSpec().usageMessage().hidden(true);
-        cli.setParameterExceptionHandler((ex, a) -> {
-            PrintWriter err = ex.getCommandLine().getErr();
-            err.println("ERROR: " + ex.getMessage() + " (see `" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help`)");
-            return 2;
-        });
+        cli.setParameterExceptionHandler((ex, a) -> fail(ex.getCommandLine(), args,
+                ex.getMessage() + " (see `" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help`)", 2));
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-            PrintWriter err = commandLine.getErr();
             if (Interruption.requested()) {
                 return 130; // one line, printed by the interruption hook
             }
             UserError user = findUserError(ex);
             if (user != null) {
-                err.println("ERROR: " + user.getMessage());
-                return user.exitCode();
+                return fail(commandLine, args, user.getMessage(), user.exitCode());
             }
-            err.println("ERROR: " + ex.getClass().getSimpleName() + ": " + ex.getMessage()
-                    + " (this is a kind-build bug; rerun with -v for the stack trace)");
+            int code = fail(commandLine, args, ex.getClass().getSimpleName() + ": " + ex.getMessage()
+                    + " (this is a kind-build bug; rerun with -v for the stack trace)", 70);
             if (Verbosity.isVerbose()) {
-                ex.printStackTrace(err);
+                ex.printStackTrace(commandLine.getErr());
             }
-            return 70;
+            return code;
         });
         return cli.execute(args);
+    }
+
+    /**
+     * Reports a failure: one ERROR line on stderr and, when the command was asked for --json, the same as a JSON
+     * object on stdout (a script reads stdout either way). Credentials in URLs are removed from the message as a last
+     * guard; references with credentials are refused without echoing them long before this.
+     */
+    private static int fail(CommandLine commandLine, String[] args, String message, int exitCode) {
+        String line = Urls.redact(message);
+        commandLine.getErr().println("ERROR: " + line);
+        commandLine.getErr().flush();
+        if (wantsJson(commandLine, args)) {
+            OutputOptions.printJsonError(line, exitCode);
+        }
+        return exitCode;
+    }
+
+    /** Whether --json was given to a command that takes it (options end at "--"). */
+    private static boolean wantsJson(CommandLine commandLine, String[] args) {
+        if (commandLine.getCommandSpec().findOption("--json") == null) {
+            return false;
+        }
+        for (String a : args) {
+            if (a.equals("--")) {
+                return false;
+            }
+            if (a.equals("--json")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static UserError findUserError(Throwable t) {

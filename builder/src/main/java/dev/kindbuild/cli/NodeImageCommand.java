@@ -114,13 +114,22 @@ final class NodeImageCommand implements Callable<Integer> {
             KubeVersion.parse(k8sVersion, "--k8s-version");
         }
         NodeImageRequest.checkNames(Optional.ofNullable(image), extraImages, Optional.ofNullable(k8sSha256));
+        Optional<Path> baseArchive = Optional.empty();
         if (baseImage != null && !BaseImageSource.isArchive(baseImage)) {
             ImageRef.check(baseImage, "--base-image");
         } else if (baseImage != null) {
-            BaseImageSource.parse(Optional.of(baseImage)); // a missing archive fails here, before anything connects
+            // a missing archive fails here, before anything connects
+            baseArchive = BaseImageSource.parse(Optional.of(baseImage)).archive();
         }
         Optional<String> forcedType = Optional.ofNullable(sourceArg == null ? "release" : type);
         KubernetesSource source = KubernetesSource.detect(given, forcedType, releaseUrl());
+        new CommandFiles()
+                .reads("--base-image archive", baseArchive.orElse(null))
+                .reads("SOURCE tarball", source instanceof KubernetesSource.File f ? f.tarball() : null)
+                .reads("--ca-cert", files.caCert)
+                .writes("--output", files.outputFile)
+                .writes("--record", recordFile)
+                .refuseOverwrites();
         if (k8sVersion != null && sourceArg != null && source instanceof KubernetesSource.Release) {
             throw new UserError("give the release version once: as SOURCE or as --k8s-version, not both");
         }

@@ -39,6 +39,23 @@ final class OutputOptions {
         }
     }
 
+    /**
+     * A failure as --json reports it on stdout: {@code {"status":"error","error":"<the ERROR line>","exitCode":N}}, so
+     * a script that reads stdout learns why, not only that, a command failed.
+     */
+    static void printJsonError(String message, int exitCode) {
+        Map<String, Object> error = new java.util.LinkedHashMap<>();
+        error.put("status", "error");
+        error.put("error", message);
+        error.put("exitCode", exitCode);
+        try {
+            System.out.println(JSON.writeValueAsString(error));
+            System.out.flush();
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Prints the result: JSON when asked, else the human lines. */
     void print(Map<String, Object> result, String humanSummary) {
         if (json) {

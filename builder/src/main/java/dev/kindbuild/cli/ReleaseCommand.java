@@ -2,6 +2,7 @@ package dev.kindbuild.cli;
 
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.image.store.ImageStore;
+import dev.kindbuild.node.daemonless.BaseImageSource;
 import dev.kindbuild.progress.Progress;
 import dev.kindbuild.release.ReleaseBuild;
 import dev.kindbuild.release.ReleaseFile;
@@ -38,6 +39,13 @@ final class ReleaseCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ReleaseFile release = ReleaseFile.read(file);
+        new CommandFiles()
+                .reads("release file", file)
+                .reads("caCert of the release file", release.caCert().orElse(null))
+                .reads("baseImage archive of the release file", release.baseImage().filter(BaseImageSource::isArchive)
+                        .flatMap(b -> BaseImageSource.parse(Optional.of(b)).archive()).orElse(null))
+                .writes("--record", recordFile)
+                .refuseOverwrites();
         ReleaseBuild.Plan plan = ReleaseBuild.Plan.of(release);
         Progress progress = output.progress();
         if (dryRun) {

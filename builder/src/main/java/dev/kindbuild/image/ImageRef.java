@@ -24,6 +24,8 @@ public record ImageRef(String registry, String repository, String tag, String di
     private static final Pattern TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
     private static final Pattern DIGEST = Pattern.compile("[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}");
     private static final Pattern SHA256 = Pattern.compile("sha256:[a-f0-9]{64}");
+    /** What follows the {@code @} of a digest: a known algorithm, never a host (so a password's {@code @} is not one). */
+    private static final Pattern DIGEST_AFTER_AT = Pattern.compile("(?i)sha(?:256|384|512):[^/@]*$");
 
     public ImageRef {
         if (registry == null || registry.isEmpty() || !REGISTRY.matcher(registry).matches()) {
@@ -67,11 +69,15 @@ public record ImageRef(String registry, String repository, String tag, String di
         }
     }
 
-    /** Parses a docker-style reference; a malformed one is a one-line {@link UserError}. */
+    /**
+     * Parses a docker-style reference; a malformed one is a one-line {@link UserError}. A reference carrying
+     * credentials ({@code user:password@host/repo}) is refused without echoing them: they belong in the Docker config.
+     */
     public static ImageRef parse(String reference) {
         if (reference == null || reference.isBlank()) {
             throw new UserError("empty image reference");
         }
+        refuseCredentials(reference, "invalid image reference \"" + redact(reference) + "\"");
         String ref = reference.strip();
         try {
             String digest = null;
@@ -102,9 +108,52 @@ public record ImageRef(String registry, String repository, String tag, String di
             }
             return new ImageRef(registry, repository, tag, digest);
         } catch (IllegalArgumentException e) {
-            throw new UserError("invalid image reference \"" + reference + "\": " + e.getMessage()
+            throw new UserError("invalid image reference \"" + redact(reference) + "\": " + e.getMessage()
                     + " (expected [registry/]repository[:tag][@sha256:digest])", e);
         }
+    }
+
+    /**
+     * {@code text} (a reference, registry or mirror as the user wrote it) with any user info — everything before the
+     * {@code @} that ends a {@code user:password} part — replaced by {@code ***}. The {@code @} of a digest
+     * ({@code …@sha256:…}) is kept. Every message that quotes a reference the user gave goes through here first.
+     */
+    public static String redact(String text) {
+        if (text == null) {
+            return null;
+        }
+        int end = userInfoEnd(text);
+        if (end < 0) {
+            return text;
+        }
+        int scheme = text.indexOf("://");
+        int start = scheme >= 0 && scheme < end ? scheme + 3 : 0;
+        return text.substring(0, start) + "***" + text.substring(end);
+    }
+
+    /**
+     * Fails with {@code what} and how to give credentials instead when {@code text} (a reference, registry host or
+     * {@code HOST=MIRROR}) carries user info; {@code what} must already be redacted.
+     */
+    public static void refuseCredentials(String text, String what) {
+        if (text != null && userInfoEnd(text) >= 0) {
+            String rest = text.substring(userInfoEnd(text) + 1).strip();
+            String host = rest.substring(rest.lastIndexOf('=') + 1).replaceFirst("/.*", "");
+            boolean registry = host.contains(".") || host.contains(":") || host.equals("localhost");
+            throw new UserError(what + ": credentials (user:password@) do not belong in a reference (they would be shown "
+                    + "and logged); log in with `docker login" + (registry ? " " + host : "")
+                    + "` instead (kind-build reads ~/.docker/config.json and its credential helpers)");
+        }
+    }
+
+    /** The index of the {@code @} that ends a user-info part, or -1: the last {@code @} not followed by a digest. */
+    private static int userInfoEnd(String text) {
+        for (int at = text.lastIndexOf('@'); at >= 0; at = text.lastIndexOf('@', at - 1)) {
+            if (!DIGEST_AFTER_AT.matcher(text).region(at + 1, text.length()).lookingAt()) {
+                return at;
+            }
+        }
+        return -1;
     }
 
     /** docker.io's aliases collapse to docker.io; registry host names are case-insensitive. */

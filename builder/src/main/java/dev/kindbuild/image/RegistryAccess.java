@@ -55,11 +55,12 @@ public final class RegistryAccess {
         Set<String> out = new TreeSet<>();
         for (String h : hosts) {
             String host = h == null ? "" : h.strip();
+            ImageRef.refuseCredentials(host, "--insecure-registry " + ImageRef.redact(host));
             if (host.contains("://")) {
-                throw new UserError("--insecure-registry " + h + ": give host[:port] without a scheme");
+                throw new UserError("--insecure-registry " + ImageRef.redact(h) + ": give host[:port] without a scheme");
             }
             if (host.isEmpty() || host.contains("/") || host.contains("=") || host.contains(" ")) {
-                throw new UserError("--insecure-registry \"" + h + "\": expected a registry host[:port], e.g. myregistry.lan:5000");
+                throw new UserError("--insecure-registry \"" + ImageRef.redact(h) + "\": expected a registry host[:port], e.g. myregistry.lan:5000");
             }
             out.add(ImageRef.normalizeRegistry(host));
         }

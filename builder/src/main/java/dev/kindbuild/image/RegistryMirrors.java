@@ -42,7 +42,7 @@ public final class RegistryMirrors {
             Mirror m = parseOne(flag);
             Mirror previous = map.putIfAbsent(m.source(), m);
             if (previous != null && !previous.equals(m)) {
-                throw new UserError("--registry-mirror " + flag + ": " + m.source() + " already has mirror "
+                throw new UserError("--registry-mirror " + ImageRef.redact(flag) + ": " + m.source() + " already has mirror "
                         + previous.display() + "; give one mirror per registry");
             }
         }
@@ -54,19 +54,21 @@ public final class RegistryMirrors {
         if (flag == null || flag.isBlank()) {
             throw new UserError("--registry-mirror: empty value" + hint);
         }
+        String shown = "--registry-mirror " + ImageRef.redact(flag);
+        ImageRef.refuseCredentials(flag, shown);
         String f = flag.strip();
         int eq = f.indexOf('=');
         if (eq <= 0 || eq == f.length() - 1) {
-            throw new UserError("--registry-mirror " + flag + ": missing HOST or MIRROR" + hint);
+            throw new UserError(shown + ": missing HOST or MIRROR" + hint);
         }
         String source = f.substring(0, eq).strip();
         String mirror = f.substring(eq + 1).strip();
         if (source.contains("://") || mirror.contains("://")) {
-            throw new UserError("--registry-mirror " + flag + ": give host[:port] without a scheme; plain HTTP is used "
+            throw new UserError(shown + ": give host[:port] without a scheme; plain HTTP is used "
                     + "for loopback mirrors and those named by --insecure-registry");
         }
         if (!HOST.matcher(source).matches()) {
-            throw new UserError("--registry-mirror " + flag + ": \"" + source + "\" is not a registry host name" + hint);
+            throw new UserError(shown + ": \"" + source + "\" is not a registry host name" + hint);
         }
         while (mirror.endsWith("/")) {
             mirror = mirror.substring(0, mirror.length() - 1);
@@ -75,18 +77,18 @@ public final class RegistryMirrors {
         String host = slash < 0 ? mirror : mirror.substring(0, slash);
         String prefix = slash < 0 ? "" : mirror.substring(slash + 1);
         if (!HOST.matcher(host).matches()) {
-            throw new UserError("--registry-mirror " + flag + ": \"" + host + "\" is not a registry host[:port]" + hint);
+            throw new UserError(shown + ": \"" + host + "\" is not a registry host[:port]" + hint);
         }
         if (!prefix.isEmpty() && !PREFIX.matcher(prefix).matches()) {
-            throw new UserError("--registry-mirror " + flag + ": \"" + prefix + "\" is not a valid repository path prefix");
+            throw new UserError(shown + ": \"" + prefix + "\" is not a valid repository path prefix");
         }
         if (hasBadPort(source) || hasBadPort(host)) {
-            throw new UserError("--registry-mirror " + flag + ": port out of range (1-65535)");
+            throw new UserError(shown + ": port out of range (1-65535)");
         }
         String normSource = ImageRef.normalizeRegistry(source);
         String normHost = host.toLowerCase(java.util.Locale.ROOT);
         if (normSource.equals(ImageRef.normalizeRegistry(normHost)) && prefix.isEmpty()) {
-            throw new UserError("--registry-mirror " + flag + ": a registry cannot be its own mirror");
+            throw new UserError(shown + ": a registry cannot be its own mirror");
         }
         return new Mirror(normSource, normHost, prefix);
     }

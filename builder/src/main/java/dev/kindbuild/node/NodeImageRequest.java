@@ -86,11 +86,15 @@ public record NodeImageRequest(
      */
     public static void checkNames(Optional<String> image, List<String> extraImages, Optional<String> k8sSha256) {
         image.ifPresent(name -> {
+            ImageRef.check(name, "--image");
             if (ImageRef.parse(name).digest() != null) {
                 throw new UserError("--image " + name + ": give the node image a name:tag, not a digest");
             }
         });
-        extraImages.forEach(ref -> ImageRef.parse(ref).nameWithTag());
+        extraImages.forEach(ref -> {
+            ImageRef.check(ref, "--extra-image");
+            ImageRef.parse(ref).nameWithTag();
+        });
         k8sSha256.ifPresent(hex -> Sha256.parseDigest(hex, "--k8s-sha256"));
     }
 }

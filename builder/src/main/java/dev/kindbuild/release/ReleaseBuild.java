@@ -64,14 +64,14 @@ public final class ReleaseBuild {
                     + " OCI indexes pushed, only if every build succeeded:");
             for (String v : file.versions()) {
                 out.add("  " + file.tag(v) + "  ← " + String.join(" + ", file.arches().stream().map(a -> "linux/" + a).toList())
-                        + ", Kubernetes " + v + " from " + file.releaseUrl());
+                        + ", Kubernetes " + v + " from " + dev.kindbuild.kube.Urls.redact(file.releaseUrl()));
             }
-            out.add("  base image: " + file.baseImage().orElse("the bundled recipe, built per arch in the engine"));
+            out.add("  base image: " + file.baseImage().map(ImageRef::redact).orElse("the bundled recipe, built per arch in the engine"));
             if (!file.extraImages().isEmpty()) {
-                out.add("  extra images: " + String.join(", ", file.extraImages()));
+                out.add("  extra images: " + String.join(", ", file.extraImages().stream().map(ImageRef::redact).toList()));
             }
             if (!file.mirrors().isEmpty()) {
-                out.add("  registry mirrors: " + String.join(", ", file.mirrors()));
+                out.add("  registry mirrors: " + String.join(", ", file.mirrors().stream().map(ImageRef::redact).toList()));
             }
             return out;
         }

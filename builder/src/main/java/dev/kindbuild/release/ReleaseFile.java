@@ -3,6 +3,8 @@ package dev.kindbuild.release;
 import dev.kindbuild.UserError;
 import dev.kindbuild.base.BaseImageRequest;
 import dev.kindbuild.image.ImageRef;
+import dev.kindbuild.image.RegistryAccess;
+import dev.kindbuild.image.RegistryMirrors;
 import dev.kindbuild.kube.KubeVersion;
 import dev.kindbuild.node.daemonless.BaseImageSource;
 import java.io.IOException;
@@ -77,7 +79,7 @@ public record ReleaseFile(ImageRef repository, List<String> versions, List<Strin
         ImageRef.check(repoText, file + ": repository");
         ImageRef repository = ImageRef.parse(repoText);
         if (repoText.contains("@") || repoText.substring(repoText.lastIndexOf('/') + 1).contains(":")) {
-            throw new UserError(file + ": repository '" + repoText + "' has a tag or digest; give the repository only (the version is the tag)");
+            throw new UserError(file + ": repository '" + ImageRef.redact(repoText) + "' has a tag or digest; give the repository only (the version is the tag)");
         }
         List<String> versions = f.list("versions");
         if (versions.isEmpty()) {
@@ -107,6 +109,17 @@ public record ReleaseFile(ImageRef repository, List<String> versions, List<Strin
         } else if (m != null) {
             throw new UserError(file + ": 'registryMirrors' must map a registry to its mirror, e.g. {registry.k8s.io: mirror.example:5000}");
         }
+        // Checked here, not when the build starts: --dry-run prints them, and a bad one is named before any work.
+        List<String> extraImages = f.list("extraImages");
+        extraImages.forEach(ref -> ImageRef.check(ref, file + ": extraImages"));
+        List<String> insecure = f.list("insecureRegistries");
+        try {
+            RegistryMirrors.parse(mirrors);
+            RegistryAccess.of(insecure);
+        } catch (UserError e) {
+            throw new UserError(file + ": " + e.getMessage().replaceFirst("^--registry-mirror", "registryMirrors")
+                    .replaceFirst("^--insecure-registry", "insecureRegistries"), e);
+        }
         Optional<Path> ca = f.string("caCert").map(p -> file.toAbsolutePath().getParent().resolve(p));
         ca.filter(p -> !Files.isRegularFile(p)).ifPresent(p -> {
             throw new UserError(file + ": caCert " + p + " does not exist");
@@ -115,8 +128,7 @@ public record ReleaseFile(ImageRef repository, List<String> versions, List<Strin
         if (jobs < 1) {
             throw new UserError(file + ": jobs must be at least 1");
         }
-        return new ReleaseFile(repository, versions, arches, base, releaseUrl, f.list("extraImages"), mirrors,
-                f.list("insecureRegistries"), ca, jobs);
+        return new ReleaseFile(repository, versions, arches, base, releaseUrl, extraImages, mirrors, insecure, ca, jobs);
     }
 
     /** The tag {@code version} is published under: REPOSITORY:VERSION ('+' is not allowed in a tag). */

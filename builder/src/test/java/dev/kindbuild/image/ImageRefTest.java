@@ -77,4 +77,38 @@ class ImageRefTest {
         UserError e = assertThrows(UserError.class, () -> ImageRef.parse(in));
         assertTrue(!e.getMessage().contains("\n"), e.getMessage());
     }
+
+    /** Credentials in a reference: refused at parse time in one line that names the registry, never the secret. */
+    @ParameterizedTest
+    @ValueSource(strings = {"kbuser:Secret@127.0.0.1:5092/repo:tag", "kbuser:Secret@127.0.0.1:5092/repo:tag@sha256:abababababababababababababababababababababababababababababababab",
+        ":Secret@127.0.0.1:5092/repo", "kbuser:Sec/ret@127.0.0.1:5092/repo:tag", "kbuser:Sec@ret@127.0.0.1:5092/repo",
+        "https://kbuser:Secret@127.0.0.1:5092/repo:tag", "kbuser:Secret@busybox", "kbuser:Secret@127.0.0.1:5092"})
+    void aReferenceWithCredentialsIsRefusedWithoutPrintingThem(String in) {
+        UserError e = assertThrows(UserError.class, () -> ImageRef.parse(in));
+        assertTrue(!e.getMessage().contains("Secret") && !e.getMessage().contains("Sec"), e.getMessage());
+        assertTrue(!e.getMessage().contains("kbuser"), e.getMessage());
+        assertTrue(!e.getMessage().contains("\n"), e.getMessage());
+        assertTrue(e.getMessage().contains("credentials") && e.getMessage().contains("docker login"), e.getMessage());
+        assertTrue(!e.getMessage().contains("invalid digest"), e.getMessage());
+        UserError checked = assertThrows(UserError.class, () -> ImageRef.check(in, "--extra-image"));
+        assertTrue(checked.getMessage().startsWith("--extra-image: ") && !checked.getMessage().contains("Secret"), checked.getMessage());
+    }
+
+    @Test
+    void redactionHidesUserInfoAndKeepsDigests() {
+        assertEquals("***@127.0.0.1:5092/repo:tag", ImageRef.redact("kbuser:Secret@127.0.0.1:5092/repo:tag"));
+        assertEquals("***@127.0.0.1:5092/repo@" + D, ImageRef.redact("kbuser:Secret@127.0.0.1:5092/repo@" + D));
+        assertEquals("https://***@h.example/r", ImageRef.redact("https://u:p@h.example/r"));
+        assertEquals("***@h.example/r", ImageRef.redact("u:p/w@h.example/r"));
+        assertEquals("busybox@" + D, ImageRef.redact("busybox@" + D));
+        assertEquals("registry.k8s.io/pause:3.10@" + D, ImageRef.redact("registry.k8s.io/pause:3.10@" + D));
+        assertEquals("registry.k8s.io/pause:3.10", ImageRef.redact("registry.k8s.io/pause:3.10"));
+        assertNull(ImageRef.redact(null));
+    }
+
+    @Test
+    void aMalformedReferenceIsStillNamedInItsError() {
+        UserError e = assertThrows(UserError.class, () -> ImageRef.parse("foo@sha256:123"));
+        assertTrue(e.getMessage().contains("\"foo@sha256:123\""), e.getMessage());
+    }
 }

@@ -45,4 +45,22 @@ class RegistryMirrorsTest {
         assertTrue(e.getMessage().startsWith("--registry-mirror"), e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"registry.k8s.io=kbuser:Secret@127.0.0.1:5092", "registry.k8s.io=kbuser:Secret@127.0.0.1:5092/prefix",
+        "kbuser:Secret@registry.k8s.io=127.0.0.1:5092", "registry.k8s.io=kbuser:Se=cret@127.0.0.1:5092"})
+    void aMirrorWithCredentialsIsRefusedWithoutPrintingThem(String flag) {
+        UserError e = assertThrows(UserError.class, () -> RegistryMirrors.parse(List.of(flag)));
+        assertTrue(e.getMessage().startsWith("--registry-mirror"), e.getMessage());
+        assertFalse(e.getMessage().contains("Secret") || e.getMessage().contains("cret") || e.getMessage().contains("kbuser"), e.getMessage());
+        assertTrue(e.getMessage().contains("docker login"), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"));
+    }
+
+    @Test
+    void anInsecureRegistryWithCredentialsIsRefusedWithoutPrintingThem() {
+        UserError e = assertThrows(UserError.class, () -> RegistryAccess.of(List.of("kbuser:Secret@127.0.0.1:5092")));
+        assertFalse(e.getMessage().contains("Secret") || e.getMessage().contains("kbuser"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("--insecure-registry") && e.getMessage().contains("docker login"), e.getMessage());
+    }
 }

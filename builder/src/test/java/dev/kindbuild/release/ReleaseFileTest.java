@@ -1,6 +1,7 @@
 package dev.kindbuild.release;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -61,5 +62,39 @@ class ReleaseFileTest {
         com.fasterxml.jackson.databind.JsonNode plan = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.out());
         assertEquals("arm64", plan.path("targets").path(1).path("arch").asText(), json.out());
         assertEquals("r.example/kindest/node:v1.31.2", plan.path("targets").path(1).path("tag").asText());
+    }
+
+    /** A password in any reference of the file: one line naming the key, never the password, for read and dry run. */
+    @Test
+    void credentialsInTheFileAreRefusedWithoutPrintingThem() throws Exception {
+        String head = "repository: 127.0.0.1:5092/kindest/node\nversions: [v1.31.2]\n";
+        for (String yaml : List.of("repository: kbuser:Secret@127.0.0.1:5092/kindest/node\nversions: [v1.31.2]\n",
+                head + "extraImages: [kbuser:Secret@127.0.0.1:5092/tools/debug:1]\n",
+                head + "registryMirrors: {registry.k8s.io: \"kbuser:Secret@127.0.0.1:5092\"}\n",
+                head + "baseImage: kbuser:Secret@127.0.0.1:5092/kindest/base:v1\n",
+                head + "insecureRegistries: [\"kbuser:Secret@127.0.0.1:5092\"]\n")) {
+            Path f = write(yaml);
+            UserError e = assertThrows(UserError.class, () -> ReleaseFile.read(f), yaml);
+            assertFalse(e.getMessage().contains("Secret") || e.getMessage().contains("kbuser"), e.getMessage());
+            assertTrue(e.getMessage().startsWith(f + ": ") && e.getMessage().contains("docker login 127.0.0.1:5092"), e.getMessage());
+            for (String json : List.of("--verbose", "--json")) {
+                CliRun run = CliRun.of("release", f.toString(), "--dry-run", json);
+                assertEquals(1, run.exit(), yaml + run.out());
+                assertFalse(run.out().contains("Secret") || run.err().contains("Secret"), run.out() + run.err());
+                assertEquals(1, run.err().strip().lines().count(), run.err());
+            }
+        }
+    }
+
+    @Test
+    void aReleaseUrlsCredentialsAreUsedButNotPrintedByTheDryRun() throws Exception {
+        Path f = write("repository: r.example/kindest/node\nversions: [v1.31.2]\nkubernetesReleaseUrl: https://kbuser:Secret@dl.example/k8s\n");
+        assertEquals("kbuser:Secret", ReleaseFile.read(f).releaseUrl().getUserInfo(), "the downloader still gets them");
+        for (String json : List.of("--verbose", "--json")) {
+            CliRun run = CliRun.of("release", f.toString(), "--dry-run", json);
+            assertEquals(0, run.exit(), run.err());
+            assertFalse(run.out().contains("Secret") || run.err().contains("Secret"), run.out() + run.err());
+        }
+        assertTrue(CliRun.of("release", f.toString(), "--dry-run").out().contains("from https://dl.example/k8s"));
     }
 }

@@ -27,6 +27,14 @@ public sealed interface BaseImageSource {
     /** No --base-image: the bundled recipe's base, built or reused in the engine (so an engine is needed). */
     record Bundled() implements BaseImageSource {}
 
+    /** The archive file this source reads, when it is one (an output must not overwrite it). */
+    default Optional<Path> archive() {
+        if (this instanceof DockerArchiveFile d) {
+            return Optional.of(d.file());
+        }
+        return this instanceof OciArchiveFile o ? Optional.of(o.file()) : Optional.empty();
+    }
+
     /** Parses {@code --base-image}; a missing archive is one line naming it. */
     public static BaseImageSource parse(Optional<String> arg) {
         if (arg.isEmpty()) {

@@ -17,8 +17,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Step: an image from the store to where it was asked for — a file (docker-archive or OCI archive), else the engine
- * when there is one (skipped when the engine has that image already), and a registry with push.
+ * Step: an image from the store to where it was asked for — a file (docker-archive or OCI archive) and/or a registry
+ * with push, else the engine when there is one (skipped when the engine has that image already). A push goes from the
+ * store straight to the registry: the engine is not a way station, so a failed push leaves no tag in it.
  */
 final class DeliverImage {
     private DeliverImage() {}
@@ -31,7 +32,7 @@ final class DeliverImage {
             DaemonlessNodeBuild.Options options, RegistryClients clients, List<String> outputs, Progress progress) {
         if (options.output().isPresent()) {
             writeFile(store, image.manifest(), tag, options, outputs, progress, file -> options.format().write(store, image, tag, file));
-        } else if (options.engine().isPresent()) {
+        } else if (options.engine().isPresent() && !options.push()) {
             load(store, image, tag, options.engine().get(), outputs, progress);
         }
         return push(store, image.manifest(), tag, mountFrom, options, clients, outputs, progress);
@@ -46,7 +47,7 @@ final class DeliverImage {
             Progress progress) {
         if (options.output().isPresent()) {
             writeFile(store, index, tag, options, outputs, progress, file -> OciArchiveOutput.writeIndex(store, index, images, tag, file));
-        } else if (options.engine().isPresent()) {
+        } else if (options.engine().isPresent() && !options.push()) {
             DockerEngine engine = options.engine().get();
             String engineArch = engine.facts().architecture();
             Optional<StoredImage> own = images.stream().filter(i -> i.architecture().equals(engineArch)).findFirst();
@@ -92,6 +93,9 @@ final class DeliverImage {
             DaemonlessNodeBuild.Options options, RegistryClients clients, List<String> outputs, Progress progress) {
         if (!options.push()) {
             return Optional.empty();
+        }
+        if (options.output().isEmpty() && options.engine().isPresent()) {
+            progress.notice("--push sends " + tag + " from kind-build's store to its registry; the engine is not given a copy (`docker pull` it)");
         }
         ImageRef target = ImageRef.parse(tag);
         Optional<String> mount = mountFrom.filter(r -> r.registry().equals(target.registry())).map(ImageRef::repository);
