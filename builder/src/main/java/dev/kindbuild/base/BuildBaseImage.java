@@ -8,7 +8,10 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.Map;
 
-/** Step: build the recipe on the FROM image with the engine's builder and tag the result. */
+/**
+ * Step: build the recipe on the FROM image with the engine's builder, label the result with the containerd it got
+ * and tag it.
+ */
 final class BuildBaseImage {
     private BuildBaseImage() {}
 
@@ -23,7 +26,8 @@ final class BuildBaseImage {
             // Another architecture's build must say so, or the squashed FROM scratch stage is labelled as the engine's.
             java.util.Optional<String> platform = arch.equals(engine.facts().architecture()) ? java.util.Optional.empty()
                     : java.util.Optional.of("linux/" + arch);
-            return engine.build(context, Map.of("BASE_IMAGE", from.ref()), labels, tag, noCache, platform, progress::detail);
+            engine.build(context, Map.of("BASE_IMAGE", from.ref()), labels, tag, noCache, platform, progress::detail);
+            return ContainerdLabel.apply(engine, tag, platform, progress);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {

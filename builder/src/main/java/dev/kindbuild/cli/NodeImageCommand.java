@@ -33,7 +33,7 @@ import picocli.CommandLine.Parameters;
 /** `kind-build node-image`: a node image for one Kubernetes version, with every image a cluster needs baked in. */
 @Command(name = "node-image", mixinStandardHelpOptions = true,
         description = {"Build a kind node image: Kubernetes binaries in, every image a cluster needs pre-pulled into /kind/images.",
-                "SOURCE is a version (v1.31.2), a release tarball URL or file, a directory with kubeadm/kubelet/kubectl, or a Kubernetes source tree."})
+                "SOURCE is a version (v1.31.2), a CI marker (ci/latest), a release tarball URL or file, a directory with kubeadm/kubelet/kubectl, or a Kubernetes source tree."})
 final class NodeImageCommand implements Callable<Integer> {
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "SOURCE", description = "Where Kubernetes comes from (detected like kind).")
@@ -43,7 +43,8 @@ final class NodeImageCommand implements Callable<Integer> {
             "with a source tree or directory SOURCE: its version, when it records none (no git, no version file)."})
     String k8sVersion;
 
-    @Option(names = "--type", paramLabel = "TYPE", description = "Force the SOURCE type: release, url, file, dir or source.")
+    @Option(names = "--type", paramLabel = "TYPE", description = {"Force the SOURCE type: release, ci, url, file, dir or source.",
+            "ci: SOURCE is a version marker (latest, ci/latest-1.36) read from <k8s-release-url>/ci/<marker>.txt; the build is <k8s-release-url>/ci/<version>/."})
     String type;
 
     @Option(names = "--image", paramLabel = "NAME", description = "Tag for the node image (default: kindest/node:<version>).")

@@ -27,6 +27,11 @@ public final class Labels {
     public static final String PURPOSE = "dev.kind-build.purpose";
     /** Hash of the base-image recipe an image was built from. Image label. */
     public static final String RECIPE_HASH = "dev.kind-build.recipe-hash";
+    /**
+     * The containerd version of a base image kind-build built ({@code containerd --version}'s, e.g. {@code 1.6.20~ds1}):
+     * the node build checks it against the Kubernetes version without running the base. Image label.
+     */
+    public static final String CONTAINERD_VERSION = "dev.kind-build.containerd-version";
     /** The PID of the kind-build process that created a container. Container label, also part of {@link #CONTAINER}. */
     public static final String PID = "dev.kind-build.pid";
 

@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
 final class Detection {
     private Detection() {}
 
-    static final String ACCEPTED = "expected a release version (e.g. v1.31.2), an http(s) URL of a "
+    static final String ACCEPTED = "expected a release version (e.g. v1.31.2), a CI marker (e.g. ci/latest), an http(s) URL of a "
             + "kubernetes-server-linux-<arch>.tar.gz, a path to such a tarball, a directory holding kubeadm, kubelet "
             + "and kubectl, or a Kubernetes source tree";
 
@@ -39,6 +39,8 @@ final class Detection {
                 }
                 return new Release(v.get().toString(), releaseBase);
             }
+            case "ci":
+                return new KubernetesSource.Ci(arg, releaseBase);
             case "url": {
                 if (!Urls.isHttpUrl(arg)) {
                     throw new UserError("--type url: \"" + Urls.redact(arg) + "\" is not an http(s) URL");

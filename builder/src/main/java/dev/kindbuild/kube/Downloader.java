@@ -111,6 +111,35 @@ public final class Downloader {
         return download(client, url, name, expected);
     }
 
+    /**
+     * A small text file (a version marker), whole: TLS rules, redirects and credentials as for {@link #fetch}; there
+     * is nothing to verify it against, and it is not cached (a marker moves). A missing file is a one-line
+     * {@link UserError}.
+     */
+    public String fetchText(URI url, int maxBytes) {
+        Urls.checkTransport(url, allowInsecureHttp);
+        try {
+            HttpResponse<InputStream> response = send(client(url), url);
+            try (InputStream body = response.body()) {
+                int status = response.statusCode();
+                if (status == 404 || status == 410) {
+                    throw new UserError("there is no " + fileName(url) + " at " + Urls.redact(url) + " (HTTP " + status
+                            + "): check the marker's name and --k8s-release-url");
+                }
+                if (status / 100 != 2) {
+                    throw new UserError("fetching " + Urls.redact(url) + " failed: HTTP " + status);
+                }
+                byte[] bytes = body.readNBytes(maxBytes + 1);
+                if (bytes.length > maxBytes) {
+                    throw new UserError(Urls.redact(url) + " is larger than " + maxBytes + " bytes: not a version marker");
+                }
+                return new String(bytes, StandardCharsets.UTF_8);
+            }
+        } catch (IOException e) {
+            throw networkError(url, e);
+        }
+    }
+
     /** {@code <url>.sha256}: the published digest, or a UserError when there is none. */
     private String publishedChecksum(HttpClient client, URI url, String name) throws IOException {
         URI sumUrl = checksumUrl(url);

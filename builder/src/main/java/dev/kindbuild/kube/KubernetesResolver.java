@@ -115,7 +115,11 @@ public final class KubernetesResolver {
      * artifacts point at files in place.
      */
     public KubernetesArtifacts resolve(KubernetesSource source, Path workDir) {
-        if (source instanceof KubernetesSource.Release r) {
+        if (source instanceof KubernetesSource.Ci) {
+            return resolve(pin(source), workDir);
+        } else if (source instanceof KubernetesSource.CiBuild c) {
+            return fromDownload(c.tarballUrl(options.arch()), source.describe(), workDir, Optional.of(c.version()));
+        } else if (source instanceof KubernetesSource.Release r) {
             return fromDownload(r.tarballUrl(options.arch()), source.describe(), workDir, Optional.of(r.version()));
         } else if (source instanceof KubernetesSource.Url u) {
             return fromDownload(u.tarball(), source.describe(), workDir, Optional.empty());
@@ -128,6 +132,26 @@ public final class KubernetesResolver {
         }
         throw new IllegalArgumentException("unknown source " + source);
     }
+
+    /**
+     * The source with its version fixed before anything big is fetched: a CI marker is read (one small request) and
+     * becomes the {@link KubernetesSource.CiBuild} it names; every other source is returned as it is.
+     */
+    public KubernetesSource pin(KubernetesSource source) {
+        if (!(source instanceof KubernetesSource.Ci ci)) {
+            return source;
+        }
+        return progress.step("Reading " + ci.marker() + ".txt", () -> {
+            String text = downloader().fetchText(ci.markerUrl(), MAX_MARKER_BYTES).strip();
+            if (KubeVersion.tryParse(text).isEmpty()) {
+                throw new UserError(Urls.redact(ci.markerUrl()) + " holds \"" + (text.length() > 80 ? text.substring(0, 80) + "…" : text)
+                        + "\", not a Kubernetes version: check the marker's name and --k8s-release-url");
+            }
+            return (KubernetesSource) new KubernetesSource.CiBuild(ci.marker(), text, ci.releaseBase());
+        }, s -> s.knownVersion().map(KubeVersion::toString).orElse(""));
+    }
+
+    private static final int MAX_MARKER_BYTES = 4096;
 
     private Downloader downloader() {
         return new Downloader(new DownloadCache(options.cacheDir()), options.allowInsecureHttp(), options.noCache(),

@@ -19,13 +19,18 @@ public sealed interface KubernetesSource {
     URI DEFAULT_RELEASE_BASE = URI.create("https://dl.k8s.io");
 
     /** Accepted values of {@code --type}. */
-    List<String> TYPES = List.of("release", "url", "file", "dir", "source");
+    List<String> TYPES = List.of("release", "ci", "url", "file", "dir", "source");
 
     /** One line for humans, never containing credentials. */
     String describe();
 
     /** The type name as accepted by {@code --type}. */
     String type();
+
+    /** The Kubernetes version, when the source names it before anything is downloaded (a release, a resolved CI build). */
+    default Optional<KubeVersion> knownVersion() {
+        return Optional.empty();
+    }
 
     /** A released version: {@code <releaseBase>/<version>/kubernetes-server-linux-<arch>.tar.gz}. */
     record Release(String version, URI releaseBase) implements KubernetesSource {
@@ -36,16 +41,17 @@ public sealed interface KubernetesSource {
 
         /** The tarball URL for {@code arch}. */
         public URI tarballUrl(String arch) {
-            String base = releaseBase.toString();
-            while (base.endsWith("/")) {
-                base = base.substring(0, base.length() - 1);
-            }
-            return URI.create(base + "/" + version + "/" + KubernetesResolver.serverTarballName(arch));
+            return URI.create(Urls.withoutTrailingSlash(releaseBase) + "/" + version + "/" + KubernetesResolver.serverTarballName(arch));
         }
 
         @Override
         public String describe() {
             return "release " + version + " from " + Urls.redact(releaseBase);
+        }
+
+        @Override
+        public Optional<KubeVersion> knownVersion() {
+            return KubeVersion.tryParse(version);
         }
 
         @Override
@@ -56,6 +62,101 @@ public sealed interface KubernetesSource {
         @Override
         public String toString() {
             return "Release[version=" + version + ", releaseBase=" + Urls.redact(releaseBase) + "]";
+        }
+    }
+
+    /**
+     * A CI build named by a version marker, as kind v0.32's {@code --type ci}: {@code ci/latest} (or {@code latest},
+     * {@code ci/latest-1.36}) is read from {@code <releaseBase>/ci/latest.txt}, which names the build
+     * ({@link CiBuild}). {@link KubernetesResolver#pin} reads it.
+     *
+     * @param marker the marker's path under the release base, without {@code .txt} (e.g. {@code ci/latest})
+     */
+    record Ci(String marker, URI releaseBase) implements KubernetesSource {
+        public Ci {
+            marker = normalizeMarker(marker);
+            releaseBase = releaseBase == null ? DEFAULT_RELEASE_BASE : releaseBase;
+        }
+
+        /** {@code <releaseBase>/<marker>.txt}. */
+        public URI markerUrl() {
+            return URI.create(Urls.withoutTrailingSlash(releaseBase) + "/" + marker + ".txt");
+        }
+
+        /**
+         * kind's normalisation: empty means {@code latest}; {@code ci/} is prepended and {@code .txt} dropped (it is
+         * added back to fetch). Each path segment must be a plain name, so a marker cannot leave the release base.
+         */
+        static String normalizeMarker(String given) {
+            String m = given == null ? "" : given.strip();
+            if (m.isEmpty()) {
+                m = "latest";
+            }
+            if (!m.startsWith("ci/")) {
+                m = "ci/" + m;
+            }
+            if (m.endsWith(".txt")) {
+                m = m.substring(0, m.length() - 4);
+            }
+            for (String segment : m.split("/", -1)) {
+                if (!segment.matches("[A-Za-z0-9][A-Za-z0-9._-]*") || segment.contains("..")) {
+                    throw new UserError("--type ci: \"" + Urls.redact(given) + "\" is not a CI version marker (expected e.g. ci/latest or ci/latest-1.36)");
+                }
+            }
+            return m;
+        }
+
+        @Override
+        public String describe() {
+            return "CI marker " + marker + " at " + Urls.redact(releaseBase);
+        }
+
+        @Override
+        public String type() {
+            return "ci";
+        }
+
+        @Override
+        public String toString() {
+            return "Ci[marker=" + marker + ", releaseBase=" + Urls.redact(releaseBase) + "]";
+        }
+    }
+
+    /**
+     * A CI build, as a marker named it: {@code <releaseBase>/ci/<version>/kubernetes-server-linux-<arch>.tar.gz}.
+     *
+     * @param marker  the marker it was read from (for messages)
+     * @param version the build's version, e.g. {@code v1.37.0-alpha.1.123+0123456789abcd}
+     */
+    record CiBuild(String marker, String version, URI releaseBase) implements KubernetesSource {
+        public CiBuild {
+            version = KubeVersion.parse(version, marker + ".txt").toString();
+            releaseBase = releaseBase == null ? DEFAULT_RELEASE_BASE : releaseBase;
+        }
+
+        /** The tarball URL for {@code arch}. */
+        public URI tarballUrl(String arch) {
+            return URI.create(Urls.withoutTrailingSlash(releaseBase) + "/ci/" + version + "/" + KubernetesResolver.serverTarballName(arch));
+        }
+
+        @Override
+        public Optional<KubeVersion> knownVersion() {
+            return KubeVersion.tryParse(version);
+        }
+
+        @Override
+        public String describe() {
+            return "CI build " + version + " (" + marker + ") from " + Urls.redact(releaseBase);
+        }
+
+        @Override
+        public String type() {
+            return "ci";
+        }
+
+        @Override
+        public String toString() {
+            return "CiBuild[marker=" + marker + ", version=" + version + ", releaseBase=" + Urls.redact(releaseBase) + "]";
         }
     }
 
@@ -152,6 +253,9 @@ public sealed interface KubernetesSource {
             throw new UserError("directory " + path + " is neither a Kubernetes binaries directory (it lacks "
                     + String.join(", ", Detection.missingBinaries(path))
                     + ") nor a Kubernetes source tree (no go.mod declaring module k8s.io/kubernetes)");
+        }
+        if (arg.startsWith("ci/")) {
+            return new Ci(arg, releaseBase);
         }
         Optional<KubeVersion> version = KubeVersion.tryParse(arg);
         if (version.isPresent()) {

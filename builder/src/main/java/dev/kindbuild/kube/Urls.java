@@ -54,6 +54,15 @@ public final class Urls {
                 + (uri.getRawFragment() == null ? "" : "#" + uri.getRawFragment()));
     }
 
+    /** {@code https://dl.k8s.io/} → {@code https://dl.k8s.io}: a base to append {@code /path} to. */
+    public static String withoutTrailingSlash(URI base) {
+        String s = base.toString();
+        while (s.endsWith("/")) {
+            s = s.substring(0, s.length() - 1);
+        }
+        return s;
+    }
+
     /** The URI as text for messages: never with credentials. */
     public static String redact(URI uri) {
         return uri == null ? "" : redact(withoutUserInfo(uri).toString());

@@ -6,6 +6,7 @@ import dev.kindbuild.recipe.RecipeTree;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -57,6 +58,27 @@ public final class KubeadmImageTable {
         images.add(registry + "/etcd:" + pick(entry.get("etcd"), version.patch()));
         images.add(registry + "/" + pick(entry.get("coredns"), version.patch()));
         return images;
+    }
+
+    /**
+     * What the table does not vouch for at {@code version}: an entry not checked against that minor's kubeadm, or a
+     * patch release later than the last one checked. Empty when the entry was checked for it (or has no record).
+     */
+    @SuppressWarnings("unchecked")
+    public Optional<String> caveat(KubeVersion version) {
+        String minor = version.major() + "." + version.minor();
+        if (!(minors.get(minor) instanceof Map<?, ?> raw)) {
+            return Optional.empty();
+        }
+        Map<String, Object> entry = (Map<String, Object>) raw;
+        if (entry.get("unchecked") instanceof String why) {
+            return Optional.of("the table's " + minor + " entry is " + why);
+        }
+        if (entry.get("checked-through") instanceof Number last && version.patch() > last.intValue()) {
+            return Optional.of("the table's " + minor + " entry was checked up to " + minor + "." + last
+                    + "; later patch releases may ask for a newer etcd");
+        }
+        return Optional.empty();
     }
 
     /** A plain value, or the last {@code {from: PATCH, tag: T}} whose patch is at most {@code patch}. */

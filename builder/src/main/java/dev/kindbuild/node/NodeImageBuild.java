@@ -6,6 +6,7 @@ import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.image.ImagePuller;
 import dev.kindbuild.kube.KubernetesArtifacts;
 import dev.kindbuild.kube.KubernetesResolver;
+import dev.kindbuild.kube.KubernetesSource;
 import dev.kindbuild.lifecycle.CleanupStack;
 import dev.kindbuild.progress.StepTimes;
 import dev.kindbuild.progress.Progress;
@@ -18,6 +19,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -43,10 +45,9 @@ public final class NodeImageBuild {
         try (CleanupStack cleanup = new CleanupStack()) {
             Path work = TempPaths.createDirectory("kind-build-node-", cleanup);
             KubernetesResolver resolver = new KubernetesResolver(request.resolverOptions(), timed, cleanup);
-            KubernetesArtifacts k8s = timed.step("Preparing Kubernetes", () -> resolver.resolve(request.source(), work.resolve("k8s")),
-                    a -> a.version() + " from " + a.origin());
-            String tag = request.image().orElse("kindest/node:" + k8s.kubeVersion().toString().replace('+', '_'));
+            KubernetesSource source = resolver.pin(request.source());
 
+            // The base comes first: a containerd that cannot serve this Kubernetes is refused before any download.
             String base = timed.step("Ensuring base image", () -> EnsureBaseImage.run(engine, request.baseImage(), request.arch(), timed),
                     b -> b);
             BuilderContainer.Builder builder = timed.step("Starting builder container", () -> {
@@ -56,6 +57,16 @@ public final class NodeImageBuild {
                 }
                 return started;
             }, BuilderContainer.Builder::name);
+            Optional<BaseContainerd> containerd = engine.inspectImage(base).flatMap(i -> BaseContainerd.fromLabels(i.labels()))
+                    .or(() -> BaseContainerd.fromBuilder(engine, builder));
+            source.knownVersion().ifPresent(v -> BaseContainerd.checkStep(timed, v, containerd, base));
+
+            KubernetesArtifacts k8s = timed.step("Preparing Kubernetes", () -> resolver.resolve(source, work.resolve("k8s")),
+                    a -> a.version() + " from " + a.origin());
+            if (source.knownVersion().isEmpty()) {
+                BaseContainerd.checkStep(timed, k8s.kubeVersion(), containerd, base);
+            }
+            String tag = request.image().orElse("kindest/node:" + k8s.kubeVersion().toString().replace('+', '_'));
             timed.run("Installing Kubernetes " + k8s.version(), () -> InstallKubernetes.run(engine, builder, k8s));
 
             AddonManifests manifests = AddonManifests.bundled();
@@ -76,5 +87,4 @@ public final class NodeImageBuild {
             return new NodeImageResult(tag, id, k8s.version(), base, records, timed.seconds());
         }
     }
-
 }

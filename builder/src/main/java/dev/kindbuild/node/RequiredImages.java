@@ -66,7 +66,11 @@ public final class RequiredImages {
         } else {
             how.accept("kubeadm for " + arch + " cannot run on this " + hostArch + " host; using kind-build's table");
         }
-        return new Required(KubeadmImageTable.bundled().images(version), manifests.images(), List.copyOf(extras));
+        KubeadmImageTable table = KubeadmImageTable.bundled();
+        List<String> images = table.images(version);
+        table.caveat(version).ifPresent(c -> how.accept(c + ": the node may pull what kubeadm asks for instead; build on a "
+                + arch + " host to ask the release's own kubeadm"));
+        return new Required(images, manifests.images(), List.copyOf(extras));
     }
 
     /** kubeadm prints one image per line; anything else (warnings) is dropped. */

@@ -8,6 +8,7 @@ import dev.kindbuild.engine.ImageInfo;
 import dev.kindbuild.engine.Labels;
 import dev.kindbuild.engine.NodeLauncher;
 import dev.kindbuild.kube.KubeVersion;
+import dev.kindbuild.kube.RuntimeCompatibility;
 import dev.kindbuild.lifecycle.CleanupStack;
 import dev.kindbuild.node.NodeLayout;
 import dev.kindbuild.progress.Progress;
@@ -71,6 +72,8 @@ public final class ClusterVerifier {
                     + " label): give an image built by `kind-build node-image`");
         }
         NodeArch.of(info, engine.facts().architecture()).requireNative(image);
+        int hostCgroup = engine.facts().cgroupVersion();
+        KubeVersion.tryParse(info.labels().get(NodeLayout.LABEL_K8S_VERSION)).ifPresent(v -> refuseOnHost(v, hostCgroup, image));
         String name = "kind-build-cluster-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24));
         List<Check> checks = new ArrayList<>();
         Map<String, Double> timings = new LinkedHashMap<>();
@@ -126,6 +129,7 @@ public final class ClusterVerifier {
 
                 KubeVersion version = KubeVersion.parse(engine.execOk(node.id(), List.of("cat", NodeLayout.VERSION_FILE)).strip(),
                         NodeLayout.VERSION_FILE + " in the node");
+                refuseOnHost(version, hostCgroup, image); // an image without kind-build's label is known only now
                 String ip = engine.containerIp(node.id(), network)
                         .orElseThrow(() -> new UserError("node " + name + " got no address on network " + network));
                 KubeadmConfig config = KubeadmConfig.forNode(version, name, ip);
@@ -154,8 +158,21 @@ public final class ClusterVerifier {
         }
     }
 
+    /**
+     * A kubelet of 1.35 or newer refuses a cgroup v1 host ({@code failCgroupV1}, which kind leaves at its default):
+     * said at once, in one line, instead of after kubeadm's minutes of waiting for a kubelet that keeps exiting. The
+     * engine reports the host's cgroup version (from {@code /sys/fs/cgroup}'s filesystem, as the node sees it).
+     */
+    static void refuseOnHost(KubeVersion version, int hostCgroupVersion, String image) {
+        if (hostCgroupVersion == 1 && !RuntimeCompatibility.runsOnCgroupV1(version)) {
+            throw new UserError("cannot run a cluster of " + image + " here: the kubelet of Kubernetes " + version
+                    + " refuses a cgroup v1 host (failCgroupV1, default since 1.35, and kind does not change it) and this host is cgroup v1: "
+                    + "run `verify --cluster` on a cgroup v2 host (kind needs one for this node too), or check this one with `verify --offline`");
+        }
+    }
+
     private Check kubeadmInit(NodeLauncher.Node node, KubeadmConfig config) throws Exception {
-        engine.copyFiles(node.id(), List.of(ContainerFile.ofText("/kind/kubeadm.conf", 0644, config.render())));
+        engine.copyFiles(node.id(), List.of(ContainerFile.ofText(KubeadmConfig.PATH, 0644, config.render())));
         ExecutorService runner = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "kubeadm-init");
             t.setDaemon(true);
@@ -163,8 +180,7 @@ public final class ClusterVerifier {
         });
         ExecResult r;
         try {
-            Future<ExecResult> init = runner.submit(() -> engine.exec(node.id(), List.of("kubeadm", "init", "--skip-phases=preflight",
-                    "--config=/kind/kubeadm.conf", "--skip-token-print", "--v=6"), null, INIT_TIMEOUT));
+            Future<ExecResult> init = runner.submit(() -> engine.exec(node.id(), config.initCommand(), null, INIT_TIMEOUT));
             // kubeadm waits minutes for a kubelet that will never come up; a crash-looping kubelet is known sooner.
             while (true) {
                 try {

@@ -81,6 +81,8 @@ class BaseImageIT {
         assertEquals("base", info.labels().get(Labels.IMAGE_KIND));
         assertFalse(info.labels().containsKey(Labels.CONTAINER), "containers of a base image must not look like kind-build's");
         assertFalse(info.labels().containsKey(Labels.LEGACY_OWNER), info.labels().toString());
+        // The containerd it got, as the node build reads it without running the base.
+        assertEquals(ContainerdLabel.read(engine, result.image()).text(), info.labels().get(Labels.CONTAINERD_VERSION));
     }
 
     @Test

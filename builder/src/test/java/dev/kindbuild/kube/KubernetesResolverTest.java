@@ -102,6 +102,72 @@ class KubernetesResolverTest {
         assertEquals(List.of(release.sha256()), cacheEntries());
     }
 
+    /** A CI build laid out as dl.k8s.io/ci has it: the build under ci/<version>/, markers beside it. */
+    static final String CI_V = "v1.37.1-alpha.0.12+0123456789abcd";
+
+    private SampleRelease.Written ciBuild(String... markers) throws IOException {
+        SampleRelease.Written w = SampleRelease.writeRelease(tmp.resolve("www/ci"), CI_V, "amd64");
+        for (String m : markers) {
+            Files.writeString(tmp.resolve("www/ci/" + m + ".txt"), CI_V + "\n");
+        }
+        return w;
+    }
+
+    @Test
+    void ciMarkerIsReadThenItsBuildDownloadedVerified() throws IOException {
+        SampleRelease.Written w = ciBuild("latest", "latest-1.37");
+        KubernetesResolver resolver = resolver(options());
+        KubernetesSource pinned = resolver.pin(KubernetesSource.detect("ci/latest-1.37", Optional.empty(), server.baseUri()));
+        assertEquals(new KubernetesSource.CiBuild("ci/latest-1.37", CI_V, server.baseUri()), pinned);
+        assertEquals(1, server.requests("/ci/latest-1.37.txt"));
+        assertEquals(0, server.requests("/ci/" + CI_V + "/kubernetes-server-linux-amd64.tar.gz"), "pinning downloads nothing big");
+
+        KubernetesArtifacts a = resolver.resolve(pinned, tmp.resolve("w"));
+        assertEquals(CI_V, a.version());
+        assertEquals(Optional.of(w.sha256()), a.tarballSha256());
+        assertTrue(a.origin().startsWith("CI build " + CI_V + " (ci/latest-1.37) from " + server.baseUri()), a.origin());
+        assertEquals(1, server.requests("/ci/" + CI_V + "/kubernetes-server-linux-amd64.tar.gz"));
+        assertEquals(1, server.requests("/ci/" + CI_V + "/kubernetes-server-linux-amd64.tar.gz.sha256"), "verified against the published digest");
+        assertEquals(1, server.requests("/ci/latest-1.37.txt"), "the marker is read once");
+
+        // An unpinned marker (`--type ci latest`) is read as part of resolving.
+        KubernetesArtifacts again = resolver.resolve(KubernetesSource.detect("latest", Optional.of("ci"), server.baseUri()), tmp.resolve("w2"));
+        assertEquals(CI_V, again.version());
+        assertEquals(1, server.requests("/ci/latest.txt"));
+    }
+
+    @Test
+    void aMissingOrWrongMarkerIsOneLine() throws IOException {
+        ciBuild();
+        KubernetesResolver resolver = resolver(options());
+        UserError missing = assertThrows(UserError.class,
+                () -> resolver.pin(KubernetesSource.detect("ci/latest-1.99", Optional.empty(), server.baseUri())));
+        assertEquals("there is no latest-1.99.txt at " + server.baseUri() + "/ci/latest-1.99.txt (HTTP 404): "
+                + "check the marker's name and --k8s-release-url", missing.getMessage());
+
+        Files.writeString(tmp.resolve("www/ci/latest.txt"), "<html>not found</html>\n");
+        UserError garbage = assertThrows(UserError.class,
+                () -> resolver.pin(KubernetesSource.detect("ci/latest", Optional.empty(), server.baseUri())));
+        assertEquals(server.baseUri() + "/ci/latest.txt holds \"<html>not found</html>\", not a Kubernetes version: "
+                + "check the marker's name and --k8s-release-url", garbage.getMessage());
+        assertEquals(Map.of("/ci/latest-1.99.txt", 1, "/ci/latest.txt", 1), server.requestCounts(), "nothing else was fetched");
+    }
+
+    @Test
+    void aMarkerNamingAnotherBuildThanTheTarballHoldsIsRefused() throws IOException {
+        ciBuild();
+        // The marker says one build, the tarball under that name holds another: never an image named after the wrong one.
+        String other = "v1.37.1-alpha.0.13+fedcba9876543210";
+        Path dir = Files.createDirectories(tmp.resolve("www/ci/" + other));
+        Files.copy(tmp.resolve("www/ci/" + CI_V + "/kubernetes-server-linux-amd64.tar.gz"), dir.resolve("kubernetes-server-linux-amd64.tar.gz"));
+        Files.copy(tmp.resolve("www/ci/" + CI_V + "/kubernetes-server-linux-amd64.tar.gz.sha256"), dir.resolve("kubernetes-server-linux-amd64.tar.gz.sha256"));
+        Files.writeString(tmp.resolve("www/ci/latest.txt"), other);
+        UserError e = assertThrows(UserError.class, () -> resolver(options())
+                .resolve(KubernetesSource.detect("ci/latest", Optional.empty(), server.baseUri()), tmp.resolve("w")));
+        assertTrue(e.getMessage().startsWith("asked for Kubernetes " + other + " but the tarball from "), e.getMessage());
+        assertTrue(e.getMessage().endsWith(" holds " + CI_V), e.getMessage());
+    }
+
     @Test
     void pinnedDigestNeedsNoChecksumFileAndMakesACacheHitFree() {
         server.checksumMode(SampleServer.ChecksumMode.MISSING);

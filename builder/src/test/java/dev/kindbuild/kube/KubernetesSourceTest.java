@@ -80,7 +80,7 @@ class KubernetesSourceTest {
 
     @Test
     void unknownArgumentsSayWhatIsAccepted() {
-        for (String arg : new String[] {"latest", "1.31", "ci/latest", "./missing.tar.gz", "ftp://h/k.tar.gz"}) {
+        for (String arg : new String[] {"latest", "1.31", "./missing.tar.gz", "ftp://h/k.tar.gz"}) {
             UserError e = assertThrows(UserError.class, () -> detect(arg));
             String m = e.getMessage();
             assertTrue(m.startsWith("\"" + arg + "\" is not a Kubernetes source"), m);
@@ -122,7 +122,26 @@ class KubernetesSourceTest {
         assertError("--type dir: " + plainDir + " lacks kubelet, kubectl", "dir", plainDir.toString());
         assertError("--type dir: " + tarball + " is not a directory", "dir", tarball.toString());
         assertError("--type source: " + binDir + " is not a Kubernetes source tree", "source", binDir.toString());
-        assertError("unknown --type \"ci\": expected one of release, url, file, dir, source", "ci", "latest");
+        assertError("unknown --type \"nightly\": expected one of release, ci, url, file, dir, source", "nightly", "latest");
+        assertError("--type ci: \"ci/../v1.31.2\" is not a CI version marker (expected e.g. ci/latest or ci/latest-1.36)", "ci", "ci/../v1.31.2");
+        assertError("--type ci: \"ci//latest\" is not a CI version marker (expected e.g. ci/latest or ci/latest-1.36)", "ci", "ci//latest");
+    }
+
+    @Test
+    void ciMarkersAsKindNormalisesThem() {
+        // kind v0.32: a ci/ prefix is detected as --type ci; the marker gets ci/ prepended and .txt appended.
+        assertEquals(new KubernetesSource.Ci("ci/latest", BASE), detect("ci/latest"));
+        assertEquals(new KubernetesSource.Ci("ci/latest-1.36", BASE), detect("ci/latest-1.36.txt"));
+        assertEquals(new KubernetesSource.Ci("ci/latest", BASE), force("ci", "latest"));
+        assertEquals(new KubernetesSource.Ci("ci/fast/latest-fast", BASE), force("ci", "fast/latest-fast"));
+        var ci = new KubernetesSource.Ci("latest-1.37", URI.create("http://127.0.0.1:9/mirror/"));
+        assertEquals(URI.create("http://127.0.0.1:9/mirror/ci/latest-1.37.txt"), ci.markerUrl());
+        assertEquals(java.util.Optional.empty(), ci.knownVersion());
+        var build = new KubernetesSource.CiBuild("ci/latest-1.37", "v1.37.1-alpha.0.12+0123456789abcd", URI.create("http://127.0.0.1:9/mirror"));
+        assertEquals(URI.create("http://127.0.0.1:9/mirror/ci/v1.37.1-alpha.0.12+0123456789abcd/kubernetes-server-linux-arm64.tar.gz"),
+                build.tarballUrl("arm64"));
+        assertEquals("v1.37.1-alpha.0.12+0123456789abcd", build.knownVersion().orElseThrow().toString());
+        assertEquals("ci", build.type());
     }
 
     @Test

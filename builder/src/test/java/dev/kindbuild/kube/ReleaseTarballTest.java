@@ -92,6 +92,13 @@ class ReleaseTarballTest {
     }
 
     @Test
+    void theVersionFileWinsOverTheDockerTag() throws Exception {
+        // Release tarballs of 1.31 and later carry kubernetes/version; kind reads it first, the docker tag only without it.
+        Path t = tarGz(tmp.resolve("k.tar.gz"), release("v1.37.0-alpha.1.23+0123456789abcd\n", "v1.37.0-alpha.1.23_0123456789abcd-dirty"));
+        assertEquals(Optional.of("v1.37.0-alpha.1.23+0123456789abcd"), ReleaseTarball.extract(t, tmp.resolve("o"), "k").version());
+    }
+
+    @Test
     void versionFallsBackToDockerTag() throws Exception {
         Path t = tarGz(tmp.resolve("k.tar.gz"), release(null, "v1.30.0-alpha.3.5_abcdef\n"));
         assertEquals(Optional.of("v1.30.0-alpha.3.5+abcdef"), ReleaseTarball.extract(t, tmp.resolve("o"), "k").version());

@@ -34,6 +34,32 @@ class KubeadmImageTableTest {
     }
 
     @Test
+    void coversEveryMinorFrom120To137() {
+        for (int minor = 20; minor <= 37; minor++) {
+            List<String> list = images("v1." + minor + ".0");
+            assertEquals(7, list.size(), list.toString());
+            assertTrue(list.get(0).endsWith("/kube-apiserver:v1." + minor + ".0"), list.toString());
+        }
+        // `kubeadm config images list` of v1.34.0 and v1.34.1
+        assertEquals(List.of("registry.k8s.io/kube-apiserver:v1.34.1", "registry.k8s.io/kube-controller-manager:v1.34.1",
+                "registry.k8s.io/kube-scheduler:v1.34.1", "registry.k8s.io/kube-proxy:v1.34.1", "registry.k8s.io/pause:3.10.1",
+                "registry.k8s.io/etcd:3.6.4-0", "registry.k8s.io/coredns/coredns:v1.12.1"), images("v1.34.1"));
+        assertTrue(images("v1.33.0").containsAll(List.of("registry.k8s.io/etcd:3.5.21-0", "registry.k8s.io/coredns/coredns:v1.12.0",
+                "registry.k8s.io/pause:3.10")));
+    }
+
+    @Test
+    void whatTheTableDoesNotVouchForIsSaid() {
+        KubeadmImageTable table = KubeadmImageTable.bundled();
+        assertEquals(java.util.Optional.empty(), table.caveat(KubeVersion.parse("v1.34.1", "t")));
+        assertEquals(java.util.Optional.empty(), table.caveat(KubeVersion.parse("v1.20.2", "t")));
+        assertEquals("the table's 1.34 entry was checked up to 1.34.1; later patch releases may ask for a newer etcd",
+                table.caveat(KubeVersion.parse("v1.34.5", "t")).orElseThrow());
+        assertEquals("the table's 1.37 entry is not checked against kubeadm 1.37's constants.go",
+                table.caveat(KubeVersion.parse("v1.37.0", "t")).orElseThrow());
+    }
+
+    @Test
     void aMinorOutsideTheTableSaysWhatToDo() {
         UserError e = assertThrows(UserError.class, () -> images("v1.19.16"));
         assertTrue(e.getMessage().startsWith("kind-build's table of kubeadm images has no entry for Kubernetes 1.19"), e.getMessage());

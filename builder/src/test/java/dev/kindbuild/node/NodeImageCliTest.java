@@ -73,6 +73,12 @@ class NodeImageCliTest {
     }
 
     @Test
+    void aCiMarkerThatLeavesTheReleaseServer() {
+        assertEquals("ERROR: --type ci: \"ci/../../etc/passwd\" is not a CI version marker (expected e.g. ci/latest or ci/latest-1.36)",
+                oneErrorLine(run("node-image", "ci/../../etc/passwd")));
+    }
+
+    @Test
     void anUnsupportedArch() {
         assertEquals("ERROR: unknown --arch 's390x': use one of amd64, arm64", oneErrorLine(run("node-image", "v1.31.2", "--arch", "s390x")));
     }

@@ -18,11 +18,13 @@ import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.image.store.StoredImage;
 import dev.kindbuild.kube.KubernetesArtifacts;
 import dev.kindbuild.kube.KubernetesResolver;
+import dev.kindbuild.kube.KubernetesSource;
 import dev.kindbuild.kube.Sha256;
 import dev.kindbuild.lifecycle.CleanupStack;
 import dev.kindbuild.lifecycle.TempPaths;
 import dev.kindbuild.node.AddonManifests;
 import dev.kindbuild.node.ArchGuard;
+import dev.kindbuild.node.BaseContainerd;
 import dev.kindbuild.node.ImageRecord;
 import dev.kindbuild.node.NodeImageConfig;
 import dev.kindbuild.node.NodeImageRequest;
@@ -163,14 +165,23 @@ public final class DaemonlessNodeBuild {
         try (CleanupStack cleanup = new CleanupStack()) {
             Path work = TempPaths.createDirectory("kind-build-node-", cleanup);
             KubernetesResolver resolver = new KubernetesResolver(request.resolverOptions(), timed, cleanup);
-            KubernetesArtifacts k8s = timed.step("Preparing Kubernetes", () -> resolver.resolve(request.source(), work.resolve("k8s")),
-                    a -> a.version() + " from " + a.origin());
-            k8s.binaries().forEach((name, file) -> ArchGuard.checkBinary(name + " of Kubernetes " + k8s.version(), file, arch));
-            String tag = request.image().orElse("kindest/node:" + k8s.kubeVersion().toString().replace('+', '_'));
+            KubernetesSource source = resolver.pin(request.source());
 
+            // The base comes first: a containerd that cannot serve this Kubernetes is refused before any download.
             ObtainBaseImage.Base base = timed.step("Reading base image", () -> ObtainBaseImage.run(baseSource, store, options.engine(),
                     new RegistryPull(clients, request.mirrors(), store, timed), arch, timed),
                     b -> b.name() + (b.name().equals(b.image().manifest().digest()) ? "" : " " + b.image().manifest().digest().substring(0, 19)));
+            Optional<BaseContainerd> containerd = ObtainBaseImage.containerd(base, store);
+            source.knownVersion().ifPresent(v -> BaseContainerd.checkStep(timed, v, containerd, base.name()));
+
+            KubernetesArtifacts k8s = timed.step("Preparing Kubernetes", () -> resolver.resolve(source, work.resolve("k8s")),
+                    a -> a.version() + " from " + a.origin());
+            k8s.binaries().forEach((name, file) -> ArchGuard.checkBinary(name + " of Kubernetes " + k8s.version(), file, arch));
+            if (source.knownVersion().isEmpty()) {
+                BaseContainerd.checkStep(timed, k8s.kubeVersion(), containerd, base.name());
+            }
+            String tag = request.image().orElse("kindest/node:" + k8s.kubeVersion().toString().replace('+', '_'));
+
             AddonManifests manifests = AddonManifests.bundled();
             RequiredImages.Required required = timed.step("Listing required images", () -> RequiredImages.listOnHost(
                     k8s.binary("kubeadm"), arch, k8s.kubeVersion(), manifests, request.extraImages(), timed::notice),

@@ -132,6 +132,20 @@ final class ObtainBaseImage {
         return Optional.empty();
     }
 
+    /**
+     * The base's containerd: its label, else the Debian package database in its layers (one pass over them; nothing
+     * runs). Empty when neither says.
+     */
+    static Optional<dev.kindbuild.node.BaseContainerd> containerd(Base base, ImageStore store) {
+        return dev.kindbuild.node.BaseContainerd.fromLabels(labels(base.image())).or(() -> {
+            dev.kindbuild.image.layer.ImageContents contents = dev.kindbuild.image.layer.ImageContents.of(store, base.image());
+            return contents.exists(DPKG_STATUS) ? dev.kindbuild.node.BaseContainerd.fromDpkgStatus(contents.readText(DPKG_STATUS))
+                    : Optional.empty();
+        });
+    }
+
+    private static final String DPKG_STATUS = "/var/lib/dpkg/status";
+
     /** The same refusals the docker builder makes: another architecture, or a node image given as a base. */
     private static void check(Base base, String arch) {
         EnsureBaseImage.refuseUnfit(base.name(), base.image().architecture(), labels(base.image()), arch);
