@@ -216,57 +216,96 @@ check_layers() {
   planned=(${ok[@]+"${ok[@]}"})
 }
 
-# import INDEX...: one `ctr images import` of one OCI layout holding those images. The layout is symlinks (to the
-# unpacked archives and to the layers in the image) that tar follows: no image byte is copied before containerd reads it.
+# import NAME INDEX...: one `ctr images import` of an OCI layout holding those images and the layers assigned to
+# NAME (owner[digest] == NAME; all their layers when NAME is "alone"). The layout is symlinks (to the unpacked
+# archives and to the layers in the image) that tar follows: nothing is copied before containerd reads it. Output
+# and errors in $work/NAME.out.
 import() {
-  local i d size idx="" layout="$work/layout"
+  local name=$1 i d size idx="" layout="$work/layout-$1"
+  shift
   rm -rf "$layout"
   mkdir -p "$layout/blobs/sha256"
   for i in "$@"; do
     idx+=${idx:+,}${entries[$i]}
     ln -sf "$work/s/$i"/blobs/sha256/* "$layout/blobs/sha256/"
-    while read -r d size; do [[ -n $d ]] && ln -sf "$BLOBS_DIR/${d#sha256:}" "$layout/blobs/sha256/"; done <<<"${layers[$i]//;/$'\n'}"
+    while read -r d size; do
+      [[ -n $d && ($name == alone || ${owner[$d]-} == "$name") ]] && ln -sf "$BLOBS_DIR/${d#sha256:}" "$layout/blobs/sha256/"
+    done <<<"${layers[$i]//;/$'\n'}"
   done
   printf '{"imageLayoutVersion":"1.0.0"}' >"$layout/oci-layout"
   printf '{"schemaVersion":2,"manifests":[%s]}' "$idx" >"$layout/index.json"
   # --no-unpack: the CRI plugin unpacks on first use, so boot only writes the content store.
   # --all-platforms: never drop an image because its config names another platform.
-  tar -chf - -C "$layout" oci-layout index.json blobs 2>"$work/tar.err" |
-    ctr_ns images import --all-platforms --no-unpack - >"$work/import.out" 2>&1
+  { tar -chf - -C "$layout" oci-layout index.json blobs | ctr_ns images import --all-platforms --no-unpack -; } >"$work/$name.out" 2>&1
 }
 
-# All planned images in one import; if it fails, one import per image, so a bad archive fails alone and by name.
+# The planned images in one import per core, side by side: each image dealt to the group with the fewest bytes yet,
+# each layer streamed once, by the first group dealt an image that uses it. That group's lease holds the layer until
+# its images exist, and from then on they reference it: the layer is never unleased and unreferenced, whichever
+# import ends first. The images of a group whose import failed are imported one at a time, each with all its layers,
+# so a bad archive fails alone and by name.
+declare -A owner=()
 import_all() {
-  local i out
+  local i d size g best groups bytes=() members=() pids=() failed=() ok=()
   ((${#planned[@]} > 0)) || return 0
-  import "${planned[@]}" && return 0
-  log "importing all ${#planned[@]} image(s) at once failed ($(tr '\n' ' ' <"$work/import.out")); importing one at a time"
-  local ok=()
+  for ((g = 0; g < JOBS && g < ${#planned[@]}; g++)); do bytes[g]=0 members[g]=""; done
+  groups=${#bytes[@]}
   for i in "${planned[@]}"; do
-    if import "$i"; then
-      ok+=("$i")
-    else
-      out="$(tr '\n' ' ' <"$work/tar.err")$(tr '\n' ' ' <"$work/import.out")"
-      result "$i" failed "ctr images import: $out"
-    fi
+    best=0
+    for ((g = 1; g < groups; g++)); do ((bytes[g] < bytes[best])) && best=$g; done
+    members[best]+=" $i"
+    while read -r d size; do
+      [[ -n $d && -z ${owner[$d]-} ]] || continue
+      owner[$d]=g$best
+      bytes[best]=$((bytes[best] + size))
+    done <<<"${layers[$i]//;/$'\n'}"
   done
+  for ((g = 0; g < groups; g++)); do
+    # shellcheck disable=SC2086 # members are index words
+    import "g$g" ${members[g]} &
+    pids[g]=$!
+  done
+  for ((g = 0; g < groups; g++)); do
+    wait "${pids[g]}" && continue
+    log "importing ${members[g]# } failed ($(tr '\n' ' ' <"$work/g$g.out")); importing those images one at a time"
+    failed+=(${members[g]})
+  done
+  for i in ${failed[@]+"${failed[@]}"}; do
+    import alone "$i" || result "$i" failed "ctr images import: $(tr '\n' ' ' <"$work/alone.out")"
+  done
+  for i in "${planned[@]}"; do [[ -n ${decided[$i]-} ]] || ok+=("$i"); done
   planned=(${ok[@]+"${ok[@]}"})
 }
 
-# Every blob of every imported image is in containerd now (a layer whose bytes do not match its digest is written
-# under another digest, and the image would be incomplete).
+# missing_blobs INDEX: VAR detail = the blobs of image INDEX containerd does not hold (in_content), as a sentence.
+missing_blobs() {
+  local d size
+  detail=""
+  while read -r d size; do
+    [[ -z $d || -n ${in_content[$d]-} ]] || detail+="$d is not in containerd after the import (its file in the image does not match its digest); "
+  done <<<"${blobs[$1]//;/$'\n'}"
+}
+
+# Every blob of every imported image is in containerd now. An image missing one that another group's failed import
+# was to stream is imported again alone; a layer whose bytes do not match its digest is stored by containerd under
+# another digest, and its image fails by name.
 confirm_content() {
-  local i d size detail ok=()
+  local i detail ok=() again=()
   ((${#planned[@]} > 0)) || return 0
   in_content=()
   list_content
   for i in "${planned[@]}"; do
-    detail=""
-    while read -r d size; do
-      [[ -z $d || -n ${in_content[$d]-} ]] || detail+="$d is not in containerd after the import (its file in the image does not match its digest); "
-    done <<<"${blobs[$i]//;/$'\n'}"
-    if [[ -n $detail ]]; then result "$i" failed "$detail"; else ok+=("$i"); fi
+    missing_blobs "$i"
+    if [[ -z $detail ]]; then ok+=("$i"); else import alone "$i" || true; again+=("$i"); fi
   done
+  if ((${#again[@]} > 0)); then
+    in_content=()
+    list_content
+    for i in "${again[@]}"; do
+      missing_blobs "$i"
+      if [[ -z $detail ]]; then ok+=("$i"); else result "$i" failed "$detail"; fi
+    done
+  fi
   planned=(${ok[@]+"${ok[@]}"})
 }
 
