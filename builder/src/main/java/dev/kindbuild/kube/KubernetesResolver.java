@@ -194,7 +194,8 @@ public final class KubernetesResolver {
         ExtractedReleases cache = new ExtractedReleases(options.cacheDir());
         boolean cacheExtraction = cacheable && !options.noCache();
         if (cacheExtraction) {
-            Optional<ReleaseTarball.Contents> cached = cache.find(sha256);
+            Optional<ReleaseTarball.Contents> cached = cache.find(sha256, file -> progress.notice("the cached extraction of " + label
+                    + " changed since it was made (" + file + " no longer matches its recorded SHA-256): extracting it again"));
             if (cached.isPresent()) {
                 progress.step("Extracting Kubernetes binaries and images (cached)", () -> null);
                 return cached.get();
@@ -202,8 +203,8 @@ public final class KubernetesResolver {
         }
         return progress.step("Extracting Kubernetes binaries and images", () -> {
             try {
-                return !cacheExtraction ? ReleaseTarball.extract(tarball, workDir.resolve("kubernetes"), label)
-                        : cache.extract(sha256, dest -> ReleaseTarball.extract(tarball, dest, label));
+                return !cacheExtraction ? extractChecked(tarball, sha256, workDir.resolve("kubernetes"), label)
+                        : cache.extract(sha256, dest -> extractChecked(tarball, sha256, dest, label));
             } catch (IOException e) {
                 if (dev.kindbuild.lifecycle.DiskFull.is(e)) {
                     throw dev.kindbuild.lifecycle.DiskFull.error("extracting " + label, e, cacheExtraction ? options.cacheDir() : workDir);
@@ -211,6 +212,39 @@ public final class KubernetesResolver {
                 throw new UserError("reading " + label + " failed: " + e.getMessage(), e);
             }
         }, c -> c.version().orElse("no version recorded") + ", " + c.imageTars().size() + " image tars");
+    }
+
+    /**
+     * Extracts {@code tarball}, hashing its bytes as they are read: a cached download changed on disk since it was
+     * verified (the download cache is trusted by its name) is removed, and the run fails in one line, before anything
+     * extracted from it is used or cached. A change that breaks the gzip or tar stream is named the same way.
+     */
+    private ReleaseTarball.Contents extractChecked(Path tarball, String sha256, Path dest, String label) throws IOException {
+        String got;
+        ReleaseTarball.Contents contents = null;
+        try {
+            contents = ReleaseTarball.extract(tarball, dest, label);
+            got = contents.tarballSha256();
+        } catch (UserError e) {
+            got = Sha256.of(tarball); // only on this failure path: is the file still the one verified?
+            if (got.equals(sha256)) {
+                throw e;
+            }
+        }
+        if (got.equals(sha256)) {
+            return contents;
+        }
+        String why = " (its bytes hash to sha256 " + got.substring(0, 12) + "…, not to the " + sha256.substring(0, 12) + "… it was verified as)";
+        if (tarball.toAbsolutePath().startsWith(new DownloadCache(options.cacheDir()).downloadsDir().toAbsolutePath())) {
+            try {
+                Files.deleteIfExists(tarball);
+            } catch (IOException e) {
+                throw new UserError("the cached download " + tarball + " of " + label + " is damaged" + why + ": delete it, then run the command again", e);
+            }
+            throw new UserError("the cached download " + tarball + " of " + label + " is damaged" + why
+                    + ": removed it, so running the command again downloads it");
+        }
+        throw new UserError(tarball + " changed while it was read" + why + ": run the command again once nothing writes to it");
     }
 
     private String versionOf(ReleaseTarball.Contents contents, String label) {

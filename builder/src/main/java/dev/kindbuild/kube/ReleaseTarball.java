@@ -43,8 +43,16 @@ public final class ReleaseTarball {
      * @param binaries  name → extracted file ({@code <dest>/bin/<name>}, mode 0755)
      * @param imageTars extracted image tars ({@code <dest>/images/<name>.tar}), in {@link #IMAGE_NAMES} order
      * @param version   the normalised version, if the tarball records one
+     * @param sha256    every extracted file (binaries and image tars) → the hex SHA-256 of its bytes, hashed as they
+     *                  were written
+     * @param tarballSha256 the hex SHA-256 of the tarball's bytes as they were read for this extraction
      */
-    public record Contents(Map<String, Path> binaries, List<Path> imageTars, Optional<String> version) {}
+    public record Contents(Map<String, Path> binaries, List<Path> imageTars, Optional<String> version, Map<Path, String> sha256,
+            String tarballSha256) {
+        public Contents {
+            sha256 = Map.copyOf(sha256);
+        }
+    }
 
     /**
      * Extracts what is needed from {@code tarGz} into {@code dest} (created if needed).
@@ -58,9 +66,11 @@ public final class ReleaseTarball {
         Files.createDirectories(imageDir);
         Map<String, Path> binaries = new LinkedHashMap<>();
         Map<String, Path> images = new LinkedHashMap<>();
+        Map<Path, String> sha256 = new LinkedHashMap<>();
         String versionFile = null;
         String dockerTag = null;
-        try (InputStream file = Files.newInputStream(tarGz);
+        java.security.MessageDigest tarballHash = Sha256.newDigest();
+        try (InputStream file = new java.security.DigestInputStream(Files.newInputStream(tarGz), tarballHash);
                 InputStream gz = gunzip(new BufferedInputStream(file, 1 << 16), label);
                 TarArchiveInputStream tar = new TarArchiveInputStream(gz)) {
             TarArchiveEntry entry;
@@ -77,19 +87,21 @@ public final class ReleaseTarball {
                     if (KubernetesSource.BINARIES.contains(base)) {
                         requireRegular(entry, name, label);
                         Path out = binDir.resolve(base);
-                        Files.copy(tar, out, StandardCopyOption.REPLACE_EXISTING);
+                        sha256.put(out, copyHashing(tar, out));
                         makeExecutable(out);
                         keepModTime(out, entry);
                         binaries.put(base, out);
                     } else if (base.endsWith(".tar") && IMAGE_NAMES.contains(base.substring(0, base.length() - 4))) {
                         requireRegular(entry, name, label);
                         Path out = imageDir.resolve(base);
-                        Files.copy(tar, out, StandardCopyOption.REPLACE_EXISTING);
+                        sha256.put(out, copyHashing(tar, out));
                         keepModTime(out, entry);
                         images.put(base.substring(0, base.length() - 4), out);
                     }
                 }
             }
+            // Whatever follows the tar's end is hashed too: the caller compares the whole file with its digest.
+            file.transferTo(java.io.OutputStream.nullOutputStream());
         }
         List<String> missing = new ArrayList<>();
         for (String b : KubernetesSource.BINARIES) {
@@ -116,7 +128,15 @@ public final class ReleaseTarball {
         } else if (dockerTag != null && !dockerTag.isBlank()) {
             version = Optional.of(parseDockerTag(dockerTag, label + ": " + DOCKER_TAG_ENTRY));
         }
-        return new Contents(orderedBinaries, orderedImages, version);
+        return new Contents(orderedBinaries, orderedImages, version, sha256, Sha256.hex(tarballHash));
+    }
+
+    /** Copies the current entry to {@code out}, hashing it on the way (the cache of extractions records the digest). */
+    private static String copyHashing(InputStream entry, Path out) throws IOException {
+        java.security.MessageDigest md = Sha256.newDigest();
+        // not closed: the tar stream goes on to the next entry
+        Files.copy(new java.security.DigestInputStream(entry, md), out, StandardCopyOption.REPLACE_EXISTING);
+        return Sha256.hex(md);
     }
 
     /**

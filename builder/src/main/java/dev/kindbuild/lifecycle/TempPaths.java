@@ -164,14 +164,36 @@ public final class TempPaths {
 
     private static final Pattern PARTIAL = Pattern.compile("\\.(?:partial|tmp)-(\\d+)-.*");
 
+    /** A running process (not this one) writing a {@code .partial-<pid>-…} file in {@code dir}, if any: its PID. */
+    public static java.util.Optional<Long> liveWriter(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return java.util.Optional.empty();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : s.toList()) {
+                Matcher m = PARTIAL.matcher(p.getFileName().toString());
+                if (m.matches()) {
+                    long pid = Long.parseLong(m.group(1));
+                    if (pid != ProcessHandle.current().pid() && alive(pid, 0)) {
+                        return java.util.Optional.of(pid);
+                    }
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // unreadable: no writer known
+        }
+        return java.util.Optional.empty();
+    }
+
     /**
      * Half-written cache files ({@code .partial-<pid>-…}, {@code .tmp-<pid>-…}) in the cache's download, image,
-     * index and run-record directories whose writing process no longer runs, and half-extracted releases
-     * ({@code releases/.partial-…} directories; remove those with {@link #deleteTree}).
+     * index and run-record directories whose writing process no longer runs, half-extracted releases
+     * ({@code releases/.partial-…} directories) and image stores a `cleanup --store` was removing ({@code .partial-…}
+     * directories in the cache root); remove directories with {@link #deleteTree}.
      */
     public static List<Path> abandonedPartialFiles(Path cacheRoot) {
         List<Path> out = new ArrayList<>();
-        for (Path dir : List.of(cacheRoot.resolve("downloads").resolve("sha256"), cacheRoot.resolve("images"),
+        for (Path dir : List.of(cacheRoot, cacheRoot.resolve("downloads").resolve("sha256"), cacheRoot.resolve("images"),
                 cacheRoot.resolve("index"), cacheRoot.resolve("store"), cacheRoot.resolve("store").resolve("blobs").resolve("sha256"), cacheRoot.resolve("releases"),
                 cacheRoot.resolve("runs"))) {
             if (!Files.isDirectory(dir)) {
@@ -180,7 +202,8 @@ public final class TempPaths {
             try (Stream<Path> s = Files.list(dir)) {
                 for (Path p : s.toList()) {
                     Matcher m = PARTIAL.matcher(p.getFileName().toString());
-                    boolean extraction = dir.endsWith("releases") && Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                    boolean extraction = (dir.endsWith("releases") || dir.equals(cacheRoot))
+                            && Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS);
                     if (m.matches() && (extraction || Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS))
                             && !alive(Long.parseLong(m.group(1)), 0)) {
                         out.add(p);

@@ -324,6 +324,41 @@ class KubernetesResolverTest {
         assertEquals(Optional.empty(), a.tarballSha256());
     }
 
+    @Test
+    void aChangedFileInTheExtractedReleaseIsExtractedAgainNotUsed() throws Exception {
+        KubernetesArtifacts a = resolver(options()).resolve(release(), tmp.resolve("work1"));
+        String good = Sha256.of(a.binary("kubelet"));
+        dev.kindbuild.testing.FileDamage.flipByte(a.binary("kubelet"), Files.size(a.binary("kubelet")) / 2);
+
+        events.clear();
+        KubernetesArtifacts again = resolver(options()).resolve(release(), tmp.resolve("work2"));
+        assertEquals(good, Sha256.of(again.binary("kubelet")), "extracted again from the verified tarball");
+        assertTrue(events.stream().anyMatch(e -> e instanceof BuildEvent.Notice n && n.line().contains("changed since it was made")
+                && n.line().contains("bin/kubelet")), events.toString());
+        assertTrue(events.stream().noneMatch(e -> e instanceof BuildEvent.StepSucceeded st
+                && st.step().equals("Extracting Kubernetes binaries and images (cached)")), "not taken from the cache");
+    }
+
+    @Test
+    void aDamagedCachedDownloadIsOneErrorAndIsRemovedSoTheNextRunDownloadsIt() throws Exception {
+        resolver(options()).resolve(release(), tmp.resolve("work1"));
+        dev.kindbuild.lifecycle.TempPaths.deleteTree(cache.resolve("releases")); // it must be extracted again
+        Path cached = cache.resolve("downloads/sha256").resolve(release.sha256());
+        dev.kindbuild.testing.FileDamage.flipByte(cached, Files.size(cached) / 2);
+
+        UserError e = assertThrows(UserError.class, () -> resolver(options()).resolve(release(), tmp.resolve("work2")));
+        assertTrue(e.getMessage().contains("the cached download " + cached) && e.getMessage().contains("is damaged")
+                && e.getMessage().contains("removed it"), e.getMessage());
+        assertFalse(Files.exists(cached));
+        try (Stream<Path> s = Files.list(cache.resolve("releases"))) {
+            assertEquals(List.of(), s.toList(), "nothing extracted from it is kept");
+        }
+
+        KubernetesArtifacts again = resolver(options()).resolve(release(), tmp.resolve("work3"));
+        assertEquals(V, again.version());
+        assertEquals(2, server.requests(TARBALL_PATH), "downloaded again");
+    }
+
     private BuildEvent.StepSucceeded succeeded(String step) {
         return events.stream().filter(e -> e instanceof BuildEvent.StepSucceeded s && s.step().equals(step))
                 .map(e -> (BuildEvent.StepSucceeded) e).reduce((a, b) -> b).orElseThrow(() -> new AssertionError(events.toString()));

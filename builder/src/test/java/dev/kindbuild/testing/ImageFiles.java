@@ -41,6 +41,25 @@ public final class ImageFiles implements AutoCloseable {
         return new String(files.values().iterator().next(), StandardCharsets.UTF_8);
     }
 
+    /** The SHA-256 (hex) of the regular file at {@code path}, streamed: for binaries, which {@link #read} would mangle. */
+    public String sha256(String path) {
+        try (InputStream in = engine.copyOut(id, path); TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
+            for (TarArchiveEntry e; (e = tar.getNextEntry()) != null; ) {
+                if (e.isFile()) {
+                    java.security.MessageDigest md = dev.kindbuild.kube.Sha256.newDigest();
+                    byte[] buf = new byte[1 << 16];
+                    for (int n; (n = tar.read(buf)) > 0; ) {
+                        md.update(buf, 0, n);
+                    }
+                    return dev.kindbuild.kube.Sha256.hex(md);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        throw new IllegalStateException(path + " is not a regular file in the image");
+    }
+
     /** Regular files under directory {@code path}: name relative to it → size. */
     /** Whether {@code path} exists in the image. */
     public boolean exists(String path) {

@@ -80,7 +80,8 @@ final class ArchiveFiles {
             throw new UserError("blob " + d.digest() + " in the image store is " + size + " bytes, its descriptor says " + d.size());
         }
         tar.putArchiveEntry(entry(name, size));
-        try (InputStream in = Files.newInputStream(file)) {
+        // Checked as it streams: a blob changed in the store fails here, and the temp file goes with it.
+        try (InputStream in = store.open(d.digest())) {
             in.transferTo(tar);
         }
         tar.closeArchiveEntry();

@@ -138,6 +138,11 @@ public final class ArchiveImport {
      * index of platforms is resolved to {@code linux/<arch>}.
      */
     public static StoredImage ociArchive(ImageStore store, Path tar, String name, String arch) {
+        return ociArchive(store, tar, name, arch, true);
+    }
+
+    /** As {@link #ociArchive(ImageStore, Path, String, String)}; {@code reuse} false stores every blob again (--no-cache). */
+    public static StoredImage ociArchive(ImageStore store, Path tar, String name, String arch, boolean reuse) {
         byte[] indexBytes = null;
         try (TarArchiveInputStream in = new TarArchiveInputStream(new BufferedInputStream(Files.newInputStream(tar), 1 << 16),
                 StandardCharsets.UTF_8.name())) {
@@ -149,7 +154,12 @@ public final class ArchiveImport {
                 if (n.equals("index.json")) {
                     indexBytes = in.readNBytes((int) Math.min(e.getSize(), 8 << 20));
                 } else if (n.startsWith("blobs/sha256/") && n.substring(13).matches("[0-9a-f]{64}")) {
-                    store.putVerified(in, new Descriptor("application/octet-stream", "sha256:" + n.substring(13), e.getSize()));
+                    Descriptor blob = new Descriptor("application/octet-stream", "sha256:" + n.substring(13), e.getSize());
+                    if (reuse) {
+                        store.putVerified(in, blob);
+                    } else {
+                        store.replaceVerified(in, blob);
+                    }
                 }
             }
         } catch (IOException e) {

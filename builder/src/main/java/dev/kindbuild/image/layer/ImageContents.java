@@ -59,7 +59,8 @@ public final class ImageContents {
         List<ImageEntry> added = new ArrayList<>();
         List<String> whiteouts = new ArrayList<>();
         List<String> opaque = new ArrayList<>();
-        try (TarArchiveInputStream tar = openLayer(store, layer)) {
+        InputStream raw = new BufferedInputStream(store.open(layer.digest()), 1 << 16);
+        try (TarArchiveInputStream tar = openLayer(raw, layer)) {
             for (TarArchiveEntry e; (e = tar.getNextEntry()) != null; ) {
                 String name = tarPath(e.getName());
                 if (name.isEmpty()) {
@@ -77,6 +78,9 @@ public final class ImageContents {
                     added.add(toEntry(name, e, index));
                 }
             }
+            // The tar ends before the blob does (padding, the gzip trailer): the rest is read too, so the store checks
+            // the whole blob against its digest and nothing is built on a layer that changed on disk.
+            raw.transferTo(java.io.OutputStream.nullOutputStream());
         } catch (IOException e) {
             throw new UserError("cannot read layer " + layer.digest() + ": " + e.getMessage(), e);
         }
@@ -280,7 +284,11 @@ public final class ImageContents {
      * since docker-archives and registries label uncompressed layers in several ways. zstd is refused by name.
      */
     static TarArchiveInputStream openLayer(ImageStore store, Descriptor layer) throws IOException {
-        InputStream raw = new BufferedInputStream(store.open(layer.digest()), 1 << 16);
+        return openLayer(new BufferedInputStream(store.open(layer.digest()), 1 << 16), layer);
+    }
+
+    /** As {@link #openLayer(ImageStore, Descriptor)}, on the blob's bytes {@code raw} (which must support mark). */
+    private static TarArchiveInputStream openLayer(InputStream raw, Descriptor layer) throws IOException {
         try {
             raw.mark(4);
             byte[] magic = raw.readNBytes(4);

@@ -185,7 +185,7 @@ public final class LayerBuilder {
             case FILE -> {
                 t = new TarArchiveEntry(e.path(), TarConstants.LF_NORMAL);
                 t.setMode(0100000 | e.mode());
-                size = e.content() != null ? e.content().length : Files.size(e.source());
+                size = e.content() != null ? e.content().length : e.source().size();
             }
             case SYMLINK -> {
                 t = new TarArchiveEntry(e.path(), TarConstants.LF_SYMLINK);
@@ -217,7 +217,7 @@ public final class LayerBuilder {
                 tar.write(e.content());
             } else {
                 long copied;
-                try (InputStream in = Files.newInputStream(e.source())) {
+                try (InputStream in = e.source().open()) {
                     copied = copy(in, tar, size);
                 }
                 if (copied != size) {

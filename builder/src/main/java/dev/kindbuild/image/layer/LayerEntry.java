@@ -1,5 +1,11 @@
 package dev.kindbuild.image.layer;
 
+import dev.kindbuild.UserError;
+import dev.kindbuild.image.store.Descriptor;
+import dev.kindbuild.image.store.ImageStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,11 +22,61 @@ import java.util.Objects;
  * @param uid        owner
  * @param gid        group
  * @param linkTarget symlink target (kept verbatim, may be relative) or the hard link's target image path
- * @param source     host file whose content a {@link Type#FILE} is streamed from, or null
+ * @param source     where a {@link Type#FILE}'s content is streamed from (a host file, a store blob), or null
  * @param content    in-memory content of a small {@link Type#FILE}, or null (use {@link #source} for big files)
  */
-public record LayerEntry(Type type, String path, int mode, long uid, long gid, String linkTarget, Path source, byte[] content) {
+public record LayerEntry(Type type, String path, int mode, long uid, long gid, String linkTarget, FileSource source, byte[] content) {
     public enum Type { FILE, DIRECTORY, SYMLINK, HARD_LINK, WHITEOUT, OPAQUE_WHITEOUT }
+
+    /** Where a big file's bytes come from; opened only when the layer is written, and read once. */
+    public interface FileSource {
+        long size() throws IOException;
+
+        InputStream open() throws IOException;
+    }
+
+    /** A file on the host, named by its path in messages. */
+    public record HostFile(Path path) implements FileSource {
+        @Override
+        public long size() throws IOException {
+            return Files.size(path);
+        }
+
+        @Override
+        public InputStream open() throws IOException {
+            return Files.newInputStream(path);
+        }
+
+        @Override
+        public String toString() {
+            return path.toString();
+        }
+    }
+
+    /**
+     * A blob of the image store, checked against its digest as it streams ({@link ImageStore#open}): a blob changed
+     * in the store fails the layer instead of going into it.
+     */
+    public record StoreBlob(ImageStore store, Descriptor blob) implements FileSource {
+        @Override
+        public long size() {
+            try {
+                return Files.size(store.blobPath(blob.digest()));
+            } catch (IOException e) {
+                throw new UserError("blob " + blob.digest() + " is not in the image store " + store.root() + ": " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public InputStream open() {
+            return store.open(blob.digest());
+        }
+
+        @Override
+        public String toString() {
+            return store.blobPath(blob.digest()).toString();
+        }
+    }
 
     /** The whiteout prefix of the OCI layer spec: {@code .wh.NAME} removes NAME of the layers below. */
     public static final String WHITEOUT_PREFIX = ".wh.";
@@ -63,7 +119,12 @@ public record LayerEntry(Type type, String path, int mode, long uid, long gid, S
     }
 
     public static LayerEntry file(String path, Path source, int mode, long uid, long gid) {
-        return new LayerEntry(Type.FILE, path, mode, uid, gid, null, source, null);
+        return new LayerEntry(Type.FILE, path, mode, uid, gid, null, new HostFile(source), null);
+    }
+
+    /** A file whose content is the store's blob {@code blob}, checked as it is written into the layer. */
+    public static LayerEntry file(String path, ImageStore store, Descriptor blob, int mode, long uid, long gid) {
+        return new LayerEntry(Type.FILE, path, mode, uid, gid, null, new StoreBlob(store, blob), null);
     }
 
     public static LayerEntry file(String path, byte[] content, int mode, long uid, long gid) {

@@ -2,6 +2,7 @@ package dev.kindbuild.image.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kindbuild.UserError;
 import dev.kindbuild.image.ImageRef;
 import dev.kindbuild.image.RegistryAccess;
 import dev.kindbuild.image.RegistryCredential;
@@ -303,6 +304,11 @@ public final class RegistryClient {
                 Thread.currentThread().interrupt();
                 throw failure("is unreachable during " + what + " (interrupted)", 0, "", e);
             } catch (IOException e) {
+                UserError local = localFailure(e);
+                if (local != null) {
+                    abandon(repository, current);
+                    throw local; // e.g. a store blob that no longer matches its digest: another session would not cure it
+                }
                 if (isTlsFailure(e) || isRefused(e) || attempt >= ATTEMPTS) {
                     throw failure("is unreachable during " + what + " (" + describe(e) + (attempt > 1 ? ", " + attempt + " attempts" : "")
                             + ")", 0, "", e);
@@ -475,6 +481,10 @@ public final class RegistryClient {
                 }
                 progress.detail(registry + ": " + what + " answered " + s + ", retrying (" + attempt + "/" + ATTEMPTS + ")");
             } catch (IOException e) {
+                UserError local = localFailure(e);
+                if (local != null) {
+                    throw local;
+                }
                 if (isTlsFailure(e) || attempt >= ATTEMPTS || isRefused(e)) {
                     throw e;
                 }
@@ -499,6 +509,19 @@ public final class RegistryClient {
         } catch (NumberFormatException e) {
             return 0;
         }
+    }
+
+    /**
+     * A failure of ours while the request body was read (a store blob that does not match its digest) is the cause,
+     * not the registry: it is reported as it is, and not retried.
+     */
+    private static UserError localFailure(IOException e) {
+        for (Throwable t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
+            if (t instanceof UserError u) {
+                return u;
+            }
+        }
+        return null;
     }
 
     /** A refused connection is not transient at the scale of seconds: report it at once. */

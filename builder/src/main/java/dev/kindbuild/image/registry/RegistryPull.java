@@ -21,8 +21,8 @@ import java.util.TreeSet;
  * Pulls images for one platform into the {@link ImageStore}, byte for byte: the index (if any), the platform's
  * manifest and its config are stored exactly as the registry served them, so digests in a node equal the registry's;
  * each layer is streamed into the store and verified against its digest; blobs the store already has are not
- * fetched, so a warm pull transfers no layers. The image is named in the store only once everything is there, so a
- * failed pull never leaves a name pointing at missing or wrong content.
+ * fetched, so a warm pull transfers no layers (unless told not to reuse the store: --no-cache). The image is named in
+ * the store only once everything is there, so a failed pull never leaves a name pointing at missing or wrong content.
  *
  * <p>Mirrors behave as in {@link dev.kindbuild.image.ImagePuller}: the mirror first; the source registry only when the
  * mirror says it does not have the image (any other mirror failure is an error naming the mirror).
@@ -34,12 +34,20 @@ public final class RegistryPull {
     private final RegistryMirrors mirrors;
     private final ImageStore store;
     private final Progress progress;
+    /** False for --no-cache: manifests and blobs come from the registry even when the store has them. */
+    private final boolean reuse;
 
     public RegistryPull(RegistryClients clients, RegistryMirrors mirrors, ImageStore store, Progress progress) {
+        this(clients, mirrors, store, progress, true);
+    }
+
+    /** {@code reuse} false: every manifest and blob is fetched again and replaces the store's copy (--no-cache). */
+    public RegistryPull(RegistryClients clients, RegistryMirrors mirrors, ImageStore store, Progress progress, boolean reuse) {
         this.clients = clients;
         this.mirrors = mirrors;
         this.store = store;
         this.progress = progress;
+        this.reuse = reuse;
     }
 
     /** Pulls {@code ref} for {@code platform} (strict match) into the store, as one progress step. */
@@ -84,7 +92,7 @@ public final class RegistryPull {
         RegistryClient client = clients.forRegistry(source.registry());
         String repo = source.repository();
         // A pinned digest already in the store needs no registry (the bytes were verified when stored).
-        RegistryManifest top = source.digest() != null && store.has(source.digest()) ? fromStore(source.digest())
+        RegistryManifest top = reuse && source.digest() != null && store.has(source.digest()) ? fromStore(source.digest())
                 : client.manifest(repo, source.qualifier());
         if (source.digest() != null && !top.digest().equals(source.digest())) {
             throw new UserError("image " + ref + ": " + source.registry() + " served content whose digest is " + top.digest()
@@ -93,7 +101,7 @@ public final class RegistryPull {
         RegistryManifest manifest = top;
         if (top.isIndex()) {
             Descriptor chosen = choose(ref, top, platform);
-            manifest = store.has(chosen.digest()) ? fromStore(chosen.digest()) : client.manifest(repo, chosen.digest());
+            manifest = reuse && store.has(chosen.digest()) ? fromStore(chosen.digest()) : client.manifest(repo, chosen.digest());
             if (!manifest.digest().equals(chosen.digest())) {
                 throw new UserError("image " + ref + ": " + source.registry() + " served the " + platform + " manifest as "
                         + manifest.digest() + ", not the " + chosen.digest() + " its index names; nothing was stored");
@@ -130,14 +138,23 @@ public final class RegistryPull {
         bytes.finish();
 
         // Manifests last: once they are in, everything they name is too.
-        store.putVerified(new java.io.ByteArrayInputStream(manifest.bytes()), manifest.descriptor());
+        storeVerified(new java.io.ByteArrayInputStream(manifest.bytes()), manifest.descriptor());
         if (top != manifest) {
-            store.putVerified(new java.io.ByteArrayInputStream(top.bytes()), top.descriptor());
+            storeVerified(new java.io.ByteArrayInputStream(top.bytes()), top.descriptor());
         }
         StoredImage image = store.image(manifest.descriptor());
         String name = storeName(ref);
         store.tag(name, top.descriptor());
         return new PullResult(ref, top.digest(), manifest.digest(), config.digest(), image, source, name, fetched, bytes.done());
+    }
+
+    /** Into the store, checked against {@code expected}; with {@link #reuse} off the store's copy is replaced. */
+    private void storeVerified(InputStream content, Descriptor expected) {
+        if (reuse) {
+            store.putVerified(content, expected);
+        } else {
+            store.replaceVerified(content, expected);
+        }
     }
 
     private RegistryManifest fromStore(String digest) {
@@ -159,11 +176,11 @@ public final class RegistryPull {
      */
     private boolean fetch(RegistryClient client, String repo, Descriptor blob, ByteCounter bytes, ImageRef ref) {
         for (int attempt = 1; ; attempt++) {
-            if (store.has(blob.digest())) {
+            if (reuse && store.has(blob.digest())) {
                 return false;
             }
             try (InputStream in = new BrokenTransfer.Marking(bytes.wrap(client.blob(repo, blob.digest())))) {
-                store.putVerified(in, blob);
+                storeVerified(in, blob);
                 return true;
             } catch (RegistryException e) {
                 throw e;

@@ -18,8 +18,10 @@ import java.util.Optional;
 /**
  * Pushes images from the {@link ImageStore} to a registry: every blob is first asked for ({@code HEAD}: there →
  * skipped), then mounted from a repository on the same registry the caller names (the base image's, typically), and
- * only then uploaded, streamed from the store. Manifests and indexes go last, with their exact bytes and media type,
- * so the pushed digest is the store's. A registry that already holds the base receives only the new layers.
+ * only then uploaded, streamed from the store and checked against its digest on the way (a blob changed in the store
+ * fails the push with the store's error before its last bytes go out). Manifests and indexes go last, with their
+ * exact bytes and media type, so the pushed digest is the store's. A registry that already holds the base receives
+ * only the new layers.
  */
 public final class RegistryPush {
     private final RegistryClients clients;

@@ -29,7 +29,9 @@ import java.util.Optional;
  * {@code index.json} naming images by {@code org.opencontainers.image.ref.name}). Pulls fill it with the registry's
  * manifests and configs byte for byte, builds append layers to it, and every output (archive, layout, registry,
  * engine) reads from it. Blobs are written to a temp file in the store and renamed once their digest is known, so an
- * interrupted write never leaves a blob whose name lies.
+ * interrupted write never leaves a blob whose name lies; and every read is checked against the name as the bytes
+ * stream ({@link #open}, {@link #readSmall}), so a blob changed on disk since (a disk error, a stray edit) never leaves
+ * the store: it is removed, and the read fails with one line naming it.
  */
 public final class ImageStore {
     public static final String REF_NAME = "org.opencontainers.image.ref.name";
@@ -167,37 +169,59 @@ public final class ImageStore {
      * not match it. Skips the work when the blob is already there.
      */
     public Descriptor putVerified(InputStream content, Descriptor expected) {
-        if (has(expected.digest())) {
-            return expected;
-        }
+        return has(expected.digest()) ? expected : replaceVerified(content, expected);
+    }
+
+    /** As {@link #putVerified}, but stores the bytes even when the blob is there, replacing it (nothing reused: --no-cache). */
+    public Descriptor replaceVerified(InputStream content, Descriptor expected) {
         Descriptor got = put(content, expected.mediaType());
         if (!got.digest().equals(expected.digest()) || (expected.size() > 0 && got.size() != expected.size())) {
-            deleteQuietly(blobPath(got.digest()));
+            if (!got.digest().equals(expected.digest())) {
+                deleteQuietly(blobPath(got.digest()));
+            }
             throw new UserError("content does not match its digest: expected " + expected.digest() + " (" + expected.size()
                     + " bytes), got " + got.digest() + " (" + got.size() + " bytes)");
         }
         return expected;
     }
 
+    /**
+     * The blob's bytes, checked against its digest as they stream: no extra pass. The read that reaches the end of a
+     * blob whose bytes do not hash to its name fails (its bytes are not handed on), the blob is removed and the
+     * {@link UserError} names it. A reader that stops early has checked nothing.
+     */
     public InputStream open(String digest) {
+        Path p = blobPath(digest);
         try {
-            return Files.newInputStream(blobPath(digest));
+            InputStream in = Files.newInputStream(p);
+            try {
+                return new CheckedBlobStream(in, this, digest, Files.size(p));
+            } catch (IOException | RuntimeException e) {
+                in.close();
+                throw e;
+            }
         } catch (IOException e) {
             throw new UserError("blob " + digest + " is not in the image store " + root + ": " + e.getMessage(), e);
         }
     }
 
-    /** A small blob (manifest, config, index) in memory; refuses anything over 8 MiB. */
+    /** A small blob (manifest, config, index) in memory, checked against its digest; refuses anything over 8 MiB. */
     public byte[] readSmall(String digest) {
         Path p = blobPath(digest);
+        byte[] bytes;
         try {
             if (Files.size(p) > (8 << 20)) {
                 throw new UserError("blob " + digest + " is too large to be a manifest or config");
             }
-            return Files.readAllBytes(p);
+            bytes = Files.readAllBytes(p);
         } catch (IOException e) {
             throw new UserError("blob " + digest + " is not in the image store " + root + ": " + e.getMessage(), e);
         }
+        String got = "sha256:" + Sha256.of(bytes);
+        if (!got.equals(digest)) {
+            throw damaged(digest, "its bytes hash to " + got.substring(0, 19) + "…, not to its name");
+        }
+        return bytes;
     }
 
     public JsonNode readJson(String digest) {
@@ -211,6 +235,52 @@ public final class ImageStore {
     /** The image a manifest descriptor names (its manifest and config must be in the store). */
     public StoredImage image(Descriptor manifest) {
         return StoredImage.parse(manifest, readSmall(manifest.digest()), this);
+    }
+
+    /**
+     * The image {@code manifest} names when the store holds all of it (manifest, config and every layer), else empty:
+     * what a lookup of an earlier pull or build takes, so one removed blob means fetching or building it again.
+     */
+    public Optional<StoredImage> whole(Descriptor manifest) {
+        if (!has(manifest.digest())) {
+            return Optional.empty();
+        }
+        JsonNode m;
+        try {
+            m = JSON.readTree(readSmall(manifest.digest()));
+        } catch (IOException e) {
+            throw new UserError("manifest " + manifest.digest() + " in the image store is not JSON: " + e.getMessage(), e);
+        }
+        if (!present(m.path("config").path("digest").asText(""))) {
+            return Optional.empty();
+        }
+        for (JsonNode l : m.path("layers")) {
+            if (!present(l.path("digest").asText(""))) {
+                return Optional.empty();
+            }
+        }
+        return Optional.of(image(manifest));
+    }
+
+    /** {@link #has} for a digest read from a manifest, which may be anything. */
+    private boolean present(String digest) {
+        return digest.matches("sha256:[0-9a-f]{64}") && has(digest);
+    }
+
+    /**
+     * The error for a blob whose bytes no longer match its name ({@code why}): it is removed first, so the next run
+     * fetches or builds it again, and the one line says so — or, when it cannot be removed, how to remove it.
+     */
+    UserError damaged(String digest, String why) {
+        Path p = blobPath(digest);
+        String prefix = "the image store's blob " + p + " is damaged (" + why + "): ";
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException e) {
+            return new UserError(prefix + "delete it (rm " + p + ") or run `kind-build cleanup --store`, then run the command again");
+        }
+        return new UserError(prefix + "removed it, so running the command again fetches or rebuilds it "
+                + "(`kind-build cleanup --store` empties the whole store)");
     }
 
     // ---- names ----

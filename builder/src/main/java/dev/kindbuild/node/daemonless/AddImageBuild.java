@@ -104,7 +104,7 @@ public final class AddImageBuild {
         store.tag(tag, image.manifest());
         List<String> outputs = new ArrayList<>();
         outputs.add("kind-build's image store (" + store.root() + ") as " + tag);
-        Optional<PushResult> pushed = DeliverImage.run(store, image, tag, node.repository(), options, clients, outputs, progress);
+        Optional<PushResult> pushed = DeliverImage.run(store, image, tag, node.repository(), options, true, clients, outputs, progress);
         List<String> names = added.stream().map(ImagesInStore.NodeImage::name).toList();
         return new Result(tag, image.manifest().digest(), image.config().digest(), layer.records(),
                 layer.records().stream().filter(r -> names.contains(r.name())).toList(), pushed, outputs);

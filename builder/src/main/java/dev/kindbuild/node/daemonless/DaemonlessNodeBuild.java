@@ -123,7 +123,8 @@ public final class DaemonlessNodeBuild {
         String tag = built.node().image();
         List<String> outputs = new ArrayList<>();
         outputs.add("kind-build's image store (" + store.root() + ") as " + tag);
-        Optional<PushResult> pushed = DeliverImage.run(store, built.image(), tag, built.baseRepository(), options, clients, outputs, timed);
+        Optional<PushResult> pushed = DeliverImage.run(store, built.image(), tag, built.baseRepository(), options, !request.noCache(), clients,
+                outputs, timed);
         NodeImageResult node = new NodeImageResult(tag, built.image().config().digest(), built.node().version(), built.node().baseImage(),
                 built.node().images(), timed.seconds());
         return new Result(node, built.image().manifest().digest(), built.reused(), pushed, outputs, built.inputs());
@@ -153,7 +154,7 @@ public final class DaemonlessNodeBuild {
         outputs.add("kind-build's image store (" + store.root() + ") as " + tag);
         RegistryClients clients = new RegistryClients(request.access(), options.trust(), timed);
         Optional<PushResult> pushed = DeliverImage.runIndex(store, index, images.stream().map(Built::image).toList(), tag,
-                images.get(0).baseRepository(), options, clients, outputs, timed);
+                images.get(0).baseRepository(), options, !request.noCache(), clients, outputs, timed);
         return new MultiArchResult(tag, index, images, pushed, outputs);
     }
 
@@ -167,9 +168,11 @@ public final class DaemonlessNodeBuild {
             KubernetesResolver resolver = new KubernetesResolver(request.resolverOptions(), timed, cleanup);
             KubernetesSource source = resolver.pin(request.source());
 
+            // --no-cache: nothing the store holds from earlier runs is taken, neither images nor a finished node.
+            boolean reuse = !request.noCache();
             // The base comes first: a containerd that cannot serve this Kubernetes is refused before any download.
             ObtainBaseImage.Base base = timed.step("Reading base image", () -> ObtainBaseImage.run(baseSource, store, options.engine(),
-                    new RegistryPull(clients, request.mirrors(), store, timed), arch, timed),
+                    new RegistryPull(clients, request.mirrors(), store, timed, reuse), arch, reuse, timed),
                     b -> b.name() + (b.name().equals(b.image().manifest().digest()) ? "" : " " + b.image().manifest().digest().substring(0, 19)));
             Optional<BaseContainerd> containerd = ObtainBaseImage.containerd(base, store);
             source.knownVersion().ifPresent(v -> BaseContainerd.checkStep(timed, v, containerd, base.name()));
@@ -188,11 +191,11 @@ public final class DaemonlessNodeBuild {
                     r -> r.all().size() + " images");
             List<String> releaseNames = ImagesInStore.releaseNames(k8s, required.all());
             List<ImagesInStore.NodeImage> pulled = timed.step("Pulling images", () -> ImagesInStore.pull(required.all(), releaseNames,
-                    quiet -> new RegistryPull(clients, request.mirrors(), store, quiet), arch, timed), p -> p.size() + " images");
+                    quiet -> new RegistryPull(clients, request.mirrors(), store, quiet, reuse), arch, timed), p -> p.size() + " images");
 
             RecipeTree nodeFiles = RecipeTree.load("node-image").subtree("files/");
             NodeInputs inputs = inputs(options, arch, k8s, base, pulled, nodeFiles, manifests);
-            Optional<Stored> cached = cached(inputs);
+            Optional<Stored> cached = reuse ? cached(inputs) : Optional.empty();
             Stored stored;
             if (cached.isPresent()) {
                 stored = cached.get();
@@ -330,17 +333,14 @@ public final class DaemonlessNodeBuild {
     }
 
     private Optional<Stored> cached(NodeInputs inputs) {
-        Optional<Descriptor> manifest = store.resolve(inputs.storeName()).filter(d -> store.has(d.digest()));
         Optional<Descriptor> records = store.resolve(inputs.storeName() + "/records").filter(d -> store.has(d.digest()));
-        if (manifest.isEmpty() || records.isEmpty()) {
+        // Part of it pruned, or removed as damaged: built again.
+        Optional<StoredImage> image = store.resolve(inputs.storeName()).flatMap(store::whole);
+        if (image.isEmpty() || records.isEmpty()) {
             return Optional.empty();
         }
-        StoredImage image = store.image(manifest.get());
-        if (!store.has(image.config().digest()) || !image.layers().stream().allMatch(l -> store.has(l.digest()))) {
-            return Optional.empty(); // part of it was pruned: built again
-        }
         try {
-            return Optional.of(new Stored(image, JSON.readValue(store.readSmall(records.get().digest()), new TypeReference<List<ImageRecord>>() {})));
+            return Optional.of(new Stored(image.get(), JSON.readValue(store.readSmall(records.get().digest()), new TypeReference<List<ImageRecord>>() {})));
         } catch (IOException e) {
             return Optional.empty();
         }

@@ -26,12 +26,14 @@ final class DeliverImage {
 
     /**
      * @param mountFrom a repository the image's lower layers came from: a push to the same registry mounts them
+     * @param reuse     false (--no-cache): an output file is written again even when kind-build's mark says it holds
+     *                  this image already
      * @param outputs   receives one line per place the image went
      */
     static Optional<PushResult> run(ImageStore store, StoredImage image, String tag, Optional<ImageRef> mountFrom,
-            DaemonlessNodeBuild.Options options, RegistryClients clients, List<String> outputs, Progress progress) {
+            DaemonlessNodeBuild.Options options, boolean reuse, RegistryClients clients, List<String> outputs, Progress progress) {
         if (options.output().isPresent()) {
-            writeFile(store, image.manifest(), tag, options, outputs, progress, file -> options.format().write(store, image, tag, file));
+            writeFile(store, image.manifest(), tag, options, reuse, outputs, progress, file -> options.format().write(store, image, tag, file));
         } else if (options.engine().isPresent() && !options.push()) {
             load(store, image, tag, options.engine().get(), outputs, progress);
         }
@@ -43,10 +45,10 @@ final class DeliverImage {
      * one architecture per tag, gets the image of its own architecture.
      */
     static Optional<PushResult> runIndex(ImageStore store, Descriptor index, List<StoredImage> images, String tag,
-            Optional<ImageRef> mountFrom, DaemonlessNodeBuild.Options options, RegistryClients clients, List<String> outputs,
-            Progress progress) {
+            Optional<ImageRef> mountFrom, DaemonlessNodeBuild.Options options, boolean reuse, RegistryClients clients,
+            List<String> outputs, Progress progress) {
         if (options.output().isPresent()) {
-            writeFile(store, index, tag, options, outputs, progress, file -> OciArchiveOutput.writeIndex(store, index, images, tag, file));
+            writeFile(store, index, tag, options, reuse, outputs, progress, file -> OciArchiveOutput.writeIndex(store, index, images, tag, file));
         } else if (options.engine().isPresent() && !options.push()) {
             DockerEngine engine = options.engine().get();
             String engineArch = engine.facts().architecture();
@@ -65,12 +67,12 @@ final class DeliverImage {
         void write(Path file) throws Exception;
     }
 
-    private static void writeFile(ImageStore store, Descriptor top, String tag, DaemonlessNodeBuild.Options options, List<String> outputs,
-            Progress progress, FileWriter writer) {
+    private static void writeFile(ImageStore store, Descriptor top, String tag, DaemonlessNodeBuild.Options options, boolean reuse,
+            List<String> outputs, Progress progress, FileWriter writer) {
         Path file = options.output().get();
         String written = top.digest() + " " + tag + " " + options.format();
         String what = options.format().describe(file);
-        if (writtenMark(store, file).filter(written::equals).isPresent()) {
+        if (reuse && writtenMark(store, file).filter(written::equals).isPresent()) {
             progress.notice(file + " holds this image already (unchanged since kind-build wrote it)");
         } else {
             progress.run("Writing " + what, () -> writer.write(file));

@@ -22,9 +22,9 @@ import java.util.Set;
 
 /**
  * Step: the third node layer — the images laid out for the boot loader ({@link ContentStoreLayout}): every layer
- * once, straight from the store, under /kind/images/blobs/sha256; per image a small archive under
- * /kind/images for the boot loader; and /kind/images.json, the record the verify command reads back. Written
- * uncompressed: the image layers in it are compressed already, and deflating them again would cost seconds for
+ * once, straight from the store (checked against its digest on the way), under /kind/images/blobs/sha256; per
+ * image a small archive under /kind/images for the boot loader; and /kind/images.json, the record the verify command
+ * reads back. Written uncompressed: the image layers in it are compressed already, and deflating them again would cost seconds for
  * nothing.
  */
 final class ImagesLayer {
@@ -56,7 +56,7 @@ final class ImagesLayer {
             for (Descriptor l : i.image().layers()) {
                 bytes += l.size();
                 if (placed.add(l.digest())) {
-                    layer.add(LayerEntry.file(ContentStoreLayout.LAYER_BLOBS + "/" + l.hex(), store.blobPath(l.digest()), 0444, 0, 0));
+                    layer.add(LayerEntry.file(ContentStoreLayout.LAYER_BLOBS + "/" + l.hex(), store, l, 0444, 0, 0));
                 }
             }
             records.add(new ImageRecord(i.name(), i.digest(), i.image().config().digest(), file, i.source(), bytes));

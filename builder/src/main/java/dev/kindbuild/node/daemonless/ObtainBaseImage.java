@@ -39,26 +39,36 @@ final class ObtainBaseImage {
      */
     record Base(StoredImage image, String name, Optional<dev.kindbuild.image.ImageRef> repository) {}
 
+    /**
+     * The base, checked; {@code reuse} false (--no-cache) takes nothing the store holds from earlier runs: an archive
+     * or engine image is read again, a registry image pulled again (give {@code pull} that does not reuse the store).
+     */
     static Base run(BaseImageSource source, ImageStore store, Optional<DockerEngine> engine, RegistryPull pull, String arch,
-            Progress progress) {
-        Base base = obtain(source, store, engine, pull, arch, progress);
+            boolean reuse, Progress progress) {
+        Base base = obtain(source, store, engine, pull, arch, reuse, progress);
         check(base, arch);
         return base;
     }
 
     static Base obtain(BaseImageSource source, ImageStore store, Optional<DockerEngine> engine, RegistryPull pull,
             String arch, Progress progress) {
+        return obtain(source, store, engine, pull, arch, true, progress);
+    }
+
+    static Base obtain(BaseImageSource source, ImageStore store, Optional<DockerEngine> engine, RegistryPull pull,
+            String arch, boolean reuse, Progress progress) {
         if (source instanceof BaseImageSource.DockerArchiveFile d) {
-            StoredImage image = fromFile(store, d.file(), arch, () -> ArchiveImport.dockerArchive(store, d.file()));
+            StoredImage image = fromFile(store, d.file(), arch, reuse, () -> ArchiveImport.dockerArchive(store, d.file()));
             return new Base(image, image.manifest().digest(), Optional.empty());
         }
         if (source instanceof BaseImageSource.OciArchiveFile o) {
-            StoredImage image = fromFile(store, o.file(), arch, () -> ArchiveImport.ociArchive(store, o.file(), null, arch));
+            StoredImage image = fromFile(store, o.file(), arch, reuse, () -> ArchiveImport.ociArchive(store, o.file(), null, arch, reuse));
             return new Base(image, image.manifest().digest(), Optional.empty());
         }
         if (source instanceof BaseImageSource.Named n) {
             // A multi-arch base is one name for several images: only this architecture's copy will do.
-            Optional<StoredImage> stored = cached(store, n.given(), arch).or(() -> cached(store, n.ref().toString(), arch))
+            Optional<StoredImage> stored = !reuse ? Optional.empty()
+                    : cached(store, n.given(), arch).or(() -> cached(store, n.ref().toString(), arch))
                     .filter(i -> i.architecture().equals(arch));
             Optional<String> engineId = engine.flatMap(e -> e.inspectImage(n.ref().toString()))
                     .filter(i -> DockerEngine.normalizeArch(i.architecture()).equals(arch)).map(ImageInfo::id);
@@ -68,7 +78,7 @@ final class ObtainBaseImage {
                 return new Base(stored.get(), n.ref().toString(), Optional.empty());
             }
             if (engineId.isPresent()) {
-                return new Base(fromEngine(store, engine.get(), n.ref().toString()), n.ref().toString(), Optional.empty());
+                return new Base(fromEngine(store, engine.get(), n.ref().toString(), reuse), n.ref().toString(), Optional.empty());
             }
             PullResult pulled = pull.pull(n.ref(), Platform.linux(arch));
             return new Base(pulled.image(), n.ref().toString(), Optional.of(n.ref()));
@@ -76,10 +86,11 @@ final class ObtainBaseImage {
         DockerEngine e = engine.orElseThrow(() -> new UserError("no Docker engine to build the bundled base image in: give "
                 + "--base-image REF, docker-archive:PATH or oci-archive:PATH (e.g. `docker save` of a kindest/base image)"));
         String ref = EnsureBaseImage.run(e, Optional.empty(), arch, progress);
-        return new Base(fromEngine(store, e, ref), ref, Optional.empty());
+        return new Base(fromEngine(store, e, ref, reuse), ref, Optional.empty());
     }
 
-    private static StoredImage fromFile(ImageStore store, Path file, String arch, java.util.function.Supplier<StoredImage> read) {
+    private static StoredImage fromFile(ImageStore store, Path file, String arch, boolean reuse,
+            java.util.function.Supplier<StoredImage> read) {
         String key;
         try {
             // The arch is part of the key: an OCI archive may hold an index, one image per architecture.
@@ -88,17 +99,17 @@ final class ObtainBaseImage {
         } catch (IOException e) {
             throw new UserError("cannot read " + file + ": " + e.getMessage(), e);
         }
-        return cached(store, key).orElseGet(() -> {
+        return (reuse ? cached(store, key) : Optional.<StoredImage>empty()).orElseGet(() -> {
             StoredImage image = read.get();
             store.tag(key, image.manifest());
             return image;
         });
     }
 
-    private static StoredImage fromEngine(ImageStore store, DockerEngine engine, String ref) {
+    private static StoredImage fromEngine(ImageStore store, DockerEngine engine, String ref, boolean reuse) {
         String id = engine.inspectImage(ref).map(ImageInfo::id).orElseThrow(() -> new UserError("base image " + ref + " vanished from the engine"));
         String key = "kind-build.engine-image/" + id.replace(':', '-');
-        return cached(store, key).orElseGet(() -> {
+        return (reuse ? cached(store, key) : Optional.<StoredImage>empty()).orElseGet(() -> {
             StoredImage image = EngineImages.save(engine, ref, store);
             store.tag(key, image.manifest());
             return image;
@@ -119,8 +130,7 @@ final class ObtainBaseImage {
         if (named.isPresent() && MediaTypes.INDEXES.contains(named.get().mediaType())) {
             named = arch == null ? Optional.empty() : child(store, named.get(), Platform.linux(arch));
         }
-        return named.filter(d -> store.has(d.digest())).map(store::image)
-                .filter(i -> store.has(i.config().digest()) && i.layers().stream().allMatch(l -> store.has(l.digest())));
+        return named.flatMap(store::whole);
     }
 
     private static Optional<Descriptor> child(ImageStore store, Descriptor index, Platform platform) {

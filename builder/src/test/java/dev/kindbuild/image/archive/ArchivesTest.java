@@ -175,6 +175,23 @@ class ArchivesTest {
         tar.closeArchiveEntry();
     }
 
+    @Test
+    void aBlobChangedInTheStoreFailsBothArchivesAndLeavesNoFile() throws IOException {
+        for (ArchiveFormat format : ArchiveFormat.values()) {
+            ImageStore store = ImageStore.open(tmp.resolve("store-" + format));
+            StoredImage img = image(store);
+            Descriptor top = img.layers().get(img.layers().size() - 1);
+            Path blob = store.blobPath(top.digest());
+            dev.kindbuild.testing.FileDamage.flipByte(blob, top.size() / 2);
+            Path out = tmp.resolve("out-" + format + "/node.tar");
+            UserError e = assertThrows(UserError.class, () -> format.write(store, img, "kindest/node:test", out), format.toString());
+            assertTrue(e.getMessage().contains(blob.toString()) && e.getMessage().contains("kind-build cleanup --store"), e.getMessage());
+            assertTrue(!Files.exists(out), format + ": no archive holds the bad bytes");
+            assertNoPartials(out.getParent());
+            assertTrue(!Files.exists(blob), "the bad blob is removed");
+        }
+    }
+
     private static void assertNoPartials(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             assertEquals(List.of(), s.map(p -> p.getFileName().toString()).filter(n -> n.contains(".partial-")).toList());

@@ -114,6 +114,27 @@ class ImageContentsTest {
         assertThrows(UserError.class, () -> files.resolve("/a"));
     }
 
+    @Test
+    void aLayerChangedInTheStoreIsCaughtWhileIndexingNotBuiltOn() throws IOException {
+        // What is read from a base (its containerd config) goes into new layers: a layer whose bytes no longer match
+        // its digest must fail the read, even where the tar still parses — and even when the tar ends before the blob
+        // does (a producer's padding past the end-of-archive blocks), where a tar reader stops short of the end.
+        ImageStore store = ImageStore.open(tmp.resolve("store"));
+        Layer written = new LayerBuilder()
+                .add(LayerEntry.file("/etc/containerd/config.toml", text("version = 2\n".repeat(1000)), 0644))
+                .write(store, T, LayerBuilder.Compression.NONE);
+        byte[] tar = Files.readAllBytes(store.blobPath(written.blob().digest()));
+        byte[] padded = java.util.Arrays.copyOf(tar, tar.length + (64 << 10));
+        dev.kindbuild.image.store.Descriptor blob = store.put(padded, dev.kindbuild.image.store.MediaTypes.OCI_LAYER);
+        StoredImage image = ImageAssembly.scratch("linux", "amd64").layer(new Layer(blob, blob.digest()), "base").created(T).write(store);
+        Path file = store.blobPath(blob.digest());
+        dev.kindbuild.testing.FileDamage.flipByte(file, 2048); // inside config.toml's content
+
+        UserError e = assertThrows(UserError.class, () -> ImageContents.of(store, image));
+        assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("kind-build cleanup --store"), e.getMessage());
+        assertFalse(Files.exists(file));
+    }
+
     private static String sha(InputStream in) throws IOException {
         var d = dev.kindbuild.kube.Sha256.newDigest();
         byte[] buf = new byte[1 << 16];
