@@ -6,17 +6,22 @@
 # What the node image carries (node-image/README.md, "The hand-over to containerd"):
 #   /kind/images/<image>.oci.tar   per image a small OCI archive: index.json naming it, its manifest and config
 #   /kind/images/blobs/sha256/     every layer once, outside containerd's root
-# Every image is written into containerd by ONE `ctr images import` of a stream made of those files. The import
-# holds a lease over everything it writes until its images exist, so containerd's garbage collector, whenever it
-# runs, cannot take a layer away: nothing sits in containerd's content directory unknown to its metadata.
+# The order is what keeps every layer safe from containerd's garbage collector, which deletes any file in its content
+# directory that its metadata does not record, whenever it runs: first ONE `ctr images import` of the manifests and
+# configs creates the images (GC roots that name their layers); then each layer is copied into the content directory
+# and recorded at once, so it is referenced the moment containerd knows it; and should a collection delete the copy
+# before it is recorded, containerd takes the bytes from the image's own file instead. node-image/README.md says why.
 #
 # Environment (the tests set these): KIND_IMAGES_DIR (/kind/images), KIND_IMAGES_STATE_DIR (/run/kind),
-# KIND_CONTAINERD_WAIT_SECONDS (120); ctr's own CONTAINERD_ADDRESS.
+# KIND_CONTAINERD_ROOT (/var/lib/containerd), KIND_CONTAINERD_WAIT_SECONDS (120); ctr's own CONTAINERD_ADDRESS.
 set -o nounset -o pipefail
 
 IMAGES_DIR=${KIND_IMAGES_DIR:-/kind/images}
 BLOBS_DIR=$IMAGES_DIR/blobs/sha256
 STATE_DIR=${KIND_IMAGES_STATE_DIR:-/run/kind}
+CONTAINERD_ROOT=${KIND_CONTAINERD_ROOT:-/var/lib/containerd}
+CONTENT_BLOBS=$CONTAINERD_ROOT/io.containerd.content.v1.content/blobs/sha256
+PLACING_DIR=$CONTAINERD_ROOT/kind-load-images
 WAIT_SECONDS=${KIND_CONTAINERD_WAIT_SECONDS:-120}
 NAMESPACE=k8s.io
 PIN_LABEL=io.cri-containerd.pinned=pinned
@@ -216,96 +221,81 @@ check_layers() {
   planned=(${ok[@]+"${ok[@]}"})
 }
 
-# import NAME INDEX...: one `ctr images import` of an OCI layout holding those images and the layers assigned to
-# NAME (owner[digest] == NAME; all their layers when NAME is "alone"). The layout is symlinks (to the unpacked
-# archives and to the layers in the image) that tar follows: nothing is copied before containerd reads it. Output
-# and errors in $work/NAME.out.
-import() {
-  local name=$1 i d size idx="" layout="$work/layout-$1"
-  shift
+# import_manifests INDEX...: one `ctr images import` of an OCI layout holding those images' manifests and configs
+# (symlinks to the unpacked archives, which tar follows) and no layer: the images exist from here on, and their
+# manifests name their layers (containerd's gc.ref labels), so each layer is referenced the moment containerd records
+# it. Output and errors in $work/import.out.
+import_manifests() {
+  local i idx="" layout="$work/layout"
   rm -rf "$layout"
   mkdir -p "$layout/blobs/sha256"
   for i in "$@"; do
     idx+=${idx:+,}${entries[$i]}
     ln -sf "$work/s/$i"/blobs/sha256/* "$layout/blobs/sha256/"
-    while read -r d size; do
-      [[ -n $d && ($name == alone || ${owner[$d]-} == "$name") ]] && ln -sf "$BLOBS_DIR/${d#sha256:}" "$layout/blobs/sha256/"
-    done <<<"${layers[$i]//;/$'\n'}"
   done
   printf '{"imageLayoutVersion":"1.0.0"}' >"$layout/oci-layout"
   printf '{"schemaVersion":2,"manifests":[%s]}' "$idx" >"$layout/index.json"
-  # --no-unpack: the CRI plugin unpacks on first use, so boot only writes the content store.
-  # --all-platforms: never drop an image because its config names another platform.
-  { tar -chf - -C "$layout" oci-layout index.json blobs | ctr_ns images import --all-platforms --no-unpack -; } >"$work/$name.out" 2>&1
+  # --no-unpack: the CRI plugin unpacks on first use. --all-platforms: never drop an image for its platform.
+  { tar -chf - -C "$layout" oci-layout index.json blobs | ctr_ns images import --all-platforms --no-unpack -; } >"$work/import.out" 2>&1
 }
 
-# The planned images in one import per core, side by side: each image dealt to the group with the fewest bytes yet,
-# each layer streamed once, by the first group dealt an image that uses it. That group's lease holds the layer until
-# its images exist, and from then on they reference it: the layer is never unleased and unreferenced, whichever
-# import ends first. The images of a group whose import failed are imported one at a time, each with all its layers,
-# so a bad archive fails alone and by name.
-declare -A owner=()
+# All planned images in one import; if it fails, one import per image, so a bad archive fails alone and by name.
 import_all() {
-  local i d size g best groups bytes=() members=() pids=() failed=() ok=()
+  local i ok=()
   ((${#planned[@]} > 0)) || return 0
-  for ((g = 0; g < JOBS && g < ${#planned[@]}; g++)); do bytes[g]=0 members[g]=""; done
-  groups=${#bytes[@]}
+  import_manifests "${planned[@]}" && return 0
+  log "importing all ${#planned[@]} image(s) at once failed ($(tr '\n' ' ' <"$work/import.out")); importing one at a time"
   for i in "${planned[@]}"; do
-    best=0
-    for ((g = 1; g < groups; g++)); do ((bytes[g] < bytes[best])) && best=$g; done
-    members[best]+=" $i"
-    while read -r d size; do
-      [[ -n $d && -z ${owner[$d]-} ]] || continue
-      owner[$d]=g$best
-      bytes[best]=$((bytes[best] + size))
-    done <<<"${layers[$i]//;/$'\n'}"
+    if import_manifests "$i"; then ok+=("$i"); else result "$i" failed "ctr images import: $(tr '\n' ' ' <"$work/import.out")"; fi
   done
-  for ((g = 0; g < groups; g++)); do
-    # shellcheck disable=SC2086 # members are index words
-    import "g$g" ${members[g]} &
-    pids[g]=$!
-  done
-  for ((g = 0; g < groups; g++)); do
-    wait "${pids[g]}" && continue
-    log "importing ${members[g]# } failed ($(tr '\n' ' ' <"$work/g$g.out")); importing those images one at a time"
-    failed+=(${members[g]})
-  done
-  for i in ${failed[@]+"${failed[@]}"}; do
-    import alone "$i" || result "$i" failed "ctr images import: $(tr '\n' ' ' <"$work/alone.out")"
-  done
-  for i in "${planned[@]}"; do [[ -n ${decided[$i]-} ]] || ok+=("$i"); done
   planned=(${ok[@]+"${ok[@]}"})
 }
 
-# missing_blobs INDEX: VAR detail = the blobs of image INDEX containerd does not hold (in_content), as a sentence.
-missing_blobs() {
-  local d size
-  detail=""
-  while read -r d size; do
-    [[ -z $d || -n ${in_content[$d]-} ]] || detail+="$d is not in containerd after the import (its file in the image does not match its digest); "
-  done <<<"${blobs[$1]//;/$'\n'}"
+# place_layer DIGEST SIZE: the layer into containerd's content directory, then recorded by containerd. The copy goes
+# in under a temporary name outside the blob directory and is renamed into place, so containerd never sees half a
+# file. Recording it (`ctr content ingest`) finds the file complete and only writes metadata (containerd's default
+# "shared" content policy). Should a collection delete the file between the rename and the record, containerd writes
+# the bytes from stdin instead: the image's own file, so nothing is lost either way.
+place_layer() {
+  local hex=${1#sha256:} tmp
+  tmp=$PLACING_DIR/$hex.$BASHPID
+  if [[ ! -e $CONTENT_BLOBS/$hex ]]; then
+    cp "$BLOBS_DIR/$hex" "$tmp" && mv -f "$tmp" "$CONTENT_BLOBS/$hex" || { rm -f "$tmp"; return 1; }
+  fi
+  ctr --namespace "$NAMESPACE" content ingest --expected-digest "$1" --expected-size "$2" "kind-load-$hex" <"$BLOBS_DIR/$hex"
 }
 
-# Every blob of every imported image is in containerd now. An image missing one that another group's failed import
-# was to stream is imported again alone; a layer whose bytes do not match its digest is stored by containerd under
-# another digest, and its image fails by name.
+# Every layer of the imported images that containerd does not hold yet, JOBS at a time.
+place_layers() {
+  local i d size
+  local -A wanted=()
+  ((${#planned[@]} > 0)) || return 0
+  mkdir -p "$PLACING_DIR" "$CONTENT_BLOBS"
+  job_err=()
+  for i in "${planned[@]}"; do
+    while read -r d size; do
+      [[ -z $d || -n ${in_content[$d]-} || -n ${wanted[$d]-} ]] && continue
+      wanted[$d]=1
+      spawn "$d" place_layer "$d" "$size"
+    done <<<"${layers[$i]//;/$'\n'}"
+  done
+  reap_all
+  rm -rf "$PLACING_DIR"
+}
+
+# Every blob of every imported image is in containerd now; an image that misses one fails by name.
 confirm_content() {
-  local i detail ok=() again=()
+  local i d size detail ok=()
   ((${#planned[@]} > 0)) || return 0
   in_content=()
   list_content
   for i in "${planned[@]}"; do
-    missing_blobs "$i"
-    if [[ -z $detail ]]; then ok+=("$i"); else import alone "$i" || true; again+=("$i"); fi
+    detail=""
+    while read -r d size; do
+      [[ -z $d || -n ${in_content[$d]-} ]] || detail+="$d is not in containerd${job_err[$d]:+: ${job_err[$d]}}; "
+    done <<<"${blobs[$i]//;/$'\n'}"
+    if [[ -z $detail ]]; then ok+=("$i"); else result "$i" failed "$detail"; fi
   done
-  if ((${#again[@]} > 0)); then
-    in_content=()
-    list_content
-    for i in "${again[@]}"; do
-      missing_blobs "$i"
-      if [[ -z $detail ]]; then ok+=("$i"); else result "$i" failed "$detail"; fi
-    done
-  fi
   planned=(${ok[@]+"${ok[@]}"})
 }
 
@@ -403,6 +393,7 @@ list_content
 plan
 check_layers
 import_all
+place_layers
 confirm_content
 pin
 finish
