@@ -37,13 +37,25 @@ public final class BaseImageBuild {
         return withBootCheck(new BaseImageResult(tag, id, recipe.hash(), false, Optional.of(from), Optional.empty()), request);
     }
 
+    /** Node images carry the base's labels too (a Dockerfile build or a commit keeps them), and these as well. */
+    static boolean isNodeImage(java.util.Map<String, String> labels) {
+        return "node".equals(labels.get(Labels.IMAGE_KIND)) || !labels.getOrDefault("io.x-k8s.kind.kubernetes-version", "").isEmpty()
+                || !labels.getOrDefault("dev.kind-build.images", "").isEmpty();
+    }
+
     private Optional<BaseImageResult> reuse(BaseRecipe recipe, BaseImageRequest request) {
-        List<String> ids = engine.imagesWithLabel(Labels.RECIPE_HASH, recipe.hash());
-        if (ids.isEmpty()) {
+        // Images built FROM the base inherit its labels: a node image, or any image a user derived from it. Only one
+        // that is no node image may be reused (and tagged as the base), one already tagged as a base first.
+        List<ImageInfo> candidates = engine.imagesWithLabel(Labels.RECIPE_HASH, recipe.hash()).stream()
+                .map(i -> engine.inspectImage(i).orElse(null))
+                .filter(i -> i != null && !isNodeImage(i.labels()))
+                .sorted(java.util.Comparator.comparing(i -> i.repoTags().stream().noneMatch(t -> t.startsWith(BaseRecipe.DEFAULT_REPOSITORY + ":"))))
+                .toList();
+        if (candidates.isEmpty()) {
             return Optional.empty();
         }
-        String id = ids.get(0);
-        ImageInfo info = engine.inspectImage(id).orElseThrow();
+        ImageInfo info = candidates.get(0);
+        String id = info.id();
         if (!DockerEngine.normalizeArch(info.architecture()).equals(request.arch())) {
             return Optional.empty(); // an earlier build labelled it with the engine's architecture: build it again
         }
