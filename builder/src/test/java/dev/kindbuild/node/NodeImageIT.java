@@ -151,7 +151,7 @@ class NodeImageIT {
         try (ImageFiles image = new ImageFiles(engine, tag)) {
             records = JSON.readValue(image.read(NodeLayout.IMAGES_LIST), new TypeReference<List<ImageRecord>>() {});
             files = image.list(NodeLayout.IMAGES_DIR);
-            files.keySet().removeIf(name -> name.startsWith("blobs/")); // the layers, each once, beside the archives
+            files.keySet().removeIf(entry -> entry.startsWith("blobs/")); // the layers, each once, beside the archives
             assertEquals(V, image.read(NodeLayout.VERSION_FILE), "kind reads /kind/version raw");
         }
         assertEquals(expected, names(records));
@@ -383,7 +383,7 @@ class NodeImageIT {
             assertEquals(version, image.read(NodeLayout.VERSION_FILE));
             records = JSON.readValue(image.read(NodeLayout.IMAGES_LIST), new TypeReference<List<ImageRecord>>() {});
             files = image.list(NodeLayout.IMAGES_DIR);
-            files.keySet().removeIf(name -> name.startsWith("blobs/")); // the layers, each once, beside the archives
+            files.keySet().removeIf(entry -> entry.startsWith("blobs/")); // the layers, each once, beside the archives
         }
         Set<String> expected = new TreeSet<>(SampleRelease.kubeadmImages(version));
         expected.addAll(AddonManifests.bundled().images());
