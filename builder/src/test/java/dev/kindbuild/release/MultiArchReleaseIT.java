@@ -242,7 +242,7 @@ class MultiArchReleaseIT {
     }
 
     private static String blob(String hex) {
-        return "/var/lib/containerd/io.containerd.content.v1.content/blobs/sha256/" + hex;
+        return dev.kindbuild.image.ContentStoreLayout.LAYER_BLOBS + "/" + hex;
     }
 
     /** The blobs (digest → bytes) of an image's small archive under /kind/images: its manifest and config. */
