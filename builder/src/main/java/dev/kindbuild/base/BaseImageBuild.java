@@ -45,11 +45,10 @@ public final class BaseImageBuild {
 
     private Optional<BaseImageResult> reuse(BaseRecipe recipe, BaseImageRequest request) {
         // Images built FROM the base inherit its labels: a node image, or any image a user derived from it. Only one
-        // that is no node image may be reused (and tagged as the base), one already tagged as a base first.
+        // that is no node image may be reused (and tagged as the base); the newest first, as the engine lists them.
         List<ImageInfo> candidates = engine.imagesWithLabel(Labels.RECIPE_HASH, recipe.hash()).stream()
                 .map(i -> engine.inspectImage(i).orElse(null))
                 .filter(i -> i != null && !isNodeImage(i.labels()))
-                .sorted(java.util.Comparator.comparing(i -> i.repoTags().stream().noneMatch(t -> t.startsWith(BaseRecipe.DEFAULT_REPOSITORY + ":"))))
                 .toList();
         if (candidates.isEmpty()) {
             return Optional.empty();
