@@ -49,15 +49,14 @@ public final class BaseImageBuild {
         List<ImageInfo> candidates = engine.imagesWithLabel(Labels.RECIPE_HASH, recipe.hash()).stream()
                 .map(i -> engine.inspectImage(i).orElse(null))
                 .filter(i -> i != null && !isNodeImage(i.labels()))
+                // (an earlier build may have labelled a foreign-arch base with the engine's architecture: built again)
+                .filter(i -> DockerEngine.normalizeArch(i.architecture()).equals(request.arch()))
                 .toList();
         if (candidates.isEmpty()) {
             return Optional.empty();
         }
         ImageInfo info = candidates.get(0);
         String id = info.id();
-        if (!DockerEngine.normalizeArch(info.architecture()).equals(request.arch())) {
-            return Optional.empty(); // an earlier build labelled it with the engine's architecture: build it again
-        }
         // Keep the tag of the original build (its date), so the same recipe keeps the same default name.
         String built = info.labels().getOrDefault("dev.kind-build.built", "");
         String tag = request.image().orElseGet(() -> built.isEmpty()
