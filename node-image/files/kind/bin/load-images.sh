@@ -70,13 +70,12 @@ json_str() {
 # result INDEX imported|skipped|failed DETAIL: one summary line for archive INDEX, and its journal line.
 result() {
   local i=$1 secs detail=${3//[$'\t\n\r']/ }
-  elapsed secs "$t0"
+  elapsed secs "$boot_start"
   case $2 in
     failed) log "FAILED ${archives[$i]}: $detail" ;;
     *) log "$2 ${archives[$i]} (${names[$i]-}${detail:+; $detail})" ;;
   esac
   printf '%s\t%s\t%s\t%s\t%s\n' "${archives[$i]}" "${names[$i]-}" "$2" "$secs" "${detail:0:400}" >>"$work/results"
-  decided[$i]=1
 }
 
 # ---- background jobs, at most JOBS at a time -----------------------------------------------------------------------
@@ -375,7 +374,6 @@ finish() {
 
 # ---- main ---------------------------------------------------------------------------------------------------------
 now_us boot_start
-t0=$boot_start
 mkdir -p "$STATE_DIR"
 work=$(mktemp -d "$STATE_DIR/.load-images.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -383,7 +381,7 @@ mkdir -p "$work/s" "$work/jobs"
 : >"$work/results"
 shopt -s nullglob
 archives=("$IMAGES_DIR"/*.tar)
-declare -A pinned=() in_content=() names=() manifest=() blobs=() layers=() entries=() why=() repaired=() decided=()
+declare -A pinned=() in_content=() names=() manifest=() blobs=() layers=() entries=() why=() repaired=()
 planned=()
 
 wait_for_containerd
