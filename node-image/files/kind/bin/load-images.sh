@@ -27,6 +27,7 @@ NAMESPACE=k8s.io
 PIN_LABEL=io.cri-containerd.pinned=pinned
 JQ_PROGRAM=$(dirname "${BASH_SOURCE[0]}")/load-images.jq
 JOBS=$(nproc)
+. "$(dirname "${BASH_SOURCE[0]}")/job-pool.sh"
 
 log() { echo "kind-load-images: $*" >&2; }
 ctr_ns() { ctr --namespace "$NAMESPACE" "$@"; }
@@ -41,6 +42,14 @@ elapsed() {
   now_us e
   d=$(((e - $2) / 1000))
   printf -v "$1" '%d.%03d' $((d / 1000)) $((d % 1000))
+}
+# step FUNCTION: runs it and notes how long it took, for the journal's last line (where a slow or dead boot spent time).
+step() {
+  local t
+  now_us t
+  "$1"
+  elapsed t "$t"
+  step_times+="${step_times:+, }$1 ${t}s"
 }
 # LINE: F = its tab-separated fields, empty ones kept (`IFS=$'\t' read` would merge consecutive tabs).
 tsv_fields() {
@@ -77,30 +86,6 @@ result() {
   esac
   printf '%s\t%s\t%s\t%s\t%s\n' "${archives[$i]}" "${names[$i]-}" "$2" "$secs" "${detail:0:400}" >>"$work/results"
 }
-
-# ---- background jobs, at most JOBS at a time -----------------------------------------------------------------------
-
-# spawn KEY CMD...: a job that fails leaves its output in job_err[KEY].
-declare -A job_of=() job_err=()
-job_n=0
-reap_one() {
-  local pid="" rc v
-  wait -n -p pid
-  rc=$?
-  v=${job_of[$pid]-}
-  [[ -n $v ]] || return 0
-  unset "job_of[$pid]"
-  ((rc == 0)) || job_err[${v#* }]="$(<"$work/jobs/${v%% *}") (exit $rc)"
-}
-spawn() {
-  local key=$1
-  shift
-  while ((${#job_of[@]} >= JOBS)); do reap_one; done
-  job_n=$((job_n + 1))
-  "$@" </dev/null >"$work/jobs/$job_n" 2>&1 &
-  job_of[$!]="$job_n $key"
-}
-reap_all() { while ((${#job_of[@]} > 0)); do reap_one; done; }
 
 # ---- the steps ----------------------------------------------------------------------------------------------------
 
@@ -364,11 +349,11 @@ finish() {
   done <"$work/results"
   if ((${#failed[@]} > 0)); then
     write_summary failed 1
-    log "done: $imported imported, $skipped skipped, ${#failed[@]} FAILED: ${failed[*]}"
+    log "done: $imported imported, $skipped skipped, ${#failed[@]} FAILED: ${failed[*]} (${step_times})"
     exit 1
   fi
   write_summary ok 0
-  log "done: $imported imported, $skipped skipped, 0 failed"
+  log "done: $imported imported, $skipped skipped, 0 failed (${step_times})"
   exit 0
 }
 
@@ -377,21 +362,24 @@ now_us boot_start
 mkdir -p "$STATE_DIR"
 work=$(mktemp -d "$STATE_DIR/.load-images.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/s" "$work/jobs"
+mkdir -p "$work/s"
+JOB_DIR=$work/jobs
+mkdir -p "$JOB_DIR"
 : >"$work/results"
 shopt -s nullglob
 archives=("$IMAGES_DIR"/*.tar)
 declare -A pinned=() in_content=() names=() manifest=() blobs=() layers=() entries=() why=() repaired=()
 planned=()
+step_times=""
 
-wait_for_containerd
+step wait_for_containerd
 ((${#archives[@]} > 0)) || { log "no image archives in $IMAGES_DIR"; finish; }
-read_archives
-list_content
-plan
-check_layers
-import_all
-place_layers
-confirm_content
-pin
+step read_archives
+step list_content
+step plan
+step check_layers
+step import_all
+step place_layers
+step confirm_content
+step pin
 finish

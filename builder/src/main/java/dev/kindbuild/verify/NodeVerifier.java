@@ -145,7 +145,15 @@ public final class NodeVerifier {
         List<String> journal = r.stdout().lines().toList();
         progress.detail("journal of " + NodeLayout.LOADER_UNIT + " (last " + Math.min(journal.size(), LOADER_JOURNAL_LINES) + " lines):");
         journal.subList(Math.max(0, journal.size() - LOADER_JOURNAL_LINES), journal.size()).forEach(l -> progress.detail("  " + l));
-        return journal.stream().filter(l -> l.contains("FAILED")).findFirst().orElse("see journalctl -u " + NodeLayout.LOADER_UNIT);
+        return journal.stream().filter(l -> l.contains("FAILED")).findFirst().orElseGet(() -> loaderEnd(node, journal));
+    }
+
+    /** How the loader ended when it logged no FAILED line (killed, crashed, stopped with containerd): systemd's word. */
+    private String loaderEnd(NodeLauncher.Node node, List<String> journal) {
+        String how = engine.exec(node.id(), List.of("systemctl", "show", "-p", "Result,ExecMainCode,ExecMainStatus",
+                NodeLayout.LOADER_UNIT)).stdout().strip().replace('\n', ' ');
+        String last = journal.isEmpty() ? "no journal lines" : "its last line: " + journal.get(journal.size() - 1);
+        return "ended without a FAILED line (" + how + "); " + last + "; see journalctl -u " + NodeLayout.LOADER_UNIT;
     }
 
     private static final int LOADER_JOURNAL_LINES = 60;

@@ -224,7 +224,7 @@ class MultiArchReleaseIT {
         assertTrue(out.contains("containerd"), out);
 
         // The whole arm64 node boots under emulation, offline: systemd, containerd and the loader import every image.
-        CliRun verify = CliRun.of("verify", local, "--offline", "--json");
+        CliRun verify = CliRun.of("verify", local, "--offline", "--json", "-v"); // -v: the loader's journal on failure
         assertEquals(0, verify.exit(), verify.out() + verify.err());
         assertTrue(verify.err().contains("the node is arm64, the engine amd64: it runs under binfmt emulation"), verify.err());
         JsonNode report = JSON.readTree(verify.out());
