@@ -21,7 +21,8 @@ import picocli.CommandLine.Parameters;
 
 /** `kind-build verify IMAGE`: boots a node image and checks it is ready for `kind create cluster`. Exit 0 only if all checks hold. */
 @Command(name = "verify", mixinStandardHelpOptions = true,
-        description = {"Boot a node image as kind would, wait for its images to load, and check versions, images and a container run.",
+        description = {"Boot a node image as kind would, wait for its images to load, and check versions, images, a container run and"
+                + " a pod run through CRI v1 (as kubelet starts one); prints the runtime's versions.",
                 "A node of another architecture boots under binfmt emulation, with no container run (qemu-user cannot start one)."})
 final class VerifyCommand implements Callable<Integer> {
 
@@ -58,9 +59,13 @@ final class VerifyCommand implements Callable<Integer> {
             json.put("offline", report.offline());
             json.put("architecture", report.architecture());
             json.put("bootToImagesLoadedSeconds", report.bootToImagesLoadedSeconds());
+            json.put("runtime", report.runtime().map(r -> Map.of("name", r.name(), "version", r.version(), "apiVersion", r.apiVersion()))
+                    .orElse(null));
             json.put("notChecked", report.notChecked());
-            String[] notChecked = report.notChecked().stream().map(n -> " – not checked: " + n).toArray(String[]::new);
-            return printChecks(json, report.checks(), report.image(), report.passed(), notChecked);
+            List<String> extra = new ArrayList<>();
+            extra.add(" runtime: " + report.runtime().map(Object::toString).orElse("did not answer CRI v1 Version"));
+            report.notChecked().forEach(n -> extra.add(" – not checked: " + n));
+            return printChecks(json, report.checks(), report.image(), report.passed(), extra.toArray(String[]::new));
         }
     }
 

@@ -597,6 +597,58 @@ public final class DockerEngine implements AutoCloseable {
                 err.toString(StandardCharsets.UTF_8));
     }
 
+    /**
+     * Starts a command with {@code stdin} streamed to it and its stdout streamed to {@code stdout} as it comes (stderr
+     * goes to {@code stderr}), without waiting for it: a byte pipe into the container (e.g. socat to a Unix socket).
+     * Closing the returned handle ends the attachment; the engine then closes the command's stdin.
+     */
+    public Pipe execPipe(String containerId, List<String> command, InputStream stdin,
+            java.io.OutputStream stdout, Consumer<String> stderr) {
+        String execId = client.execCreateCmd(containerId)
+                .withCmd(command.toArray(String[]::new))
+                .withAttachStdout(true).withAttachStderr(true).withAttachStdin(true)
+                .withUser("root")
+                .exec().getId();
+        ResultCallback.Adapter<Frame> attached = client.execStartCmd(execId).withDetach(false).withStdIn(stdin).exec(new ResultCallback.Adapter<Frame>() {
+            @Override
+            public void onNext(Frame frame) {
+                if (frame.getStreamType() == StreamType.STDERR) {
+                    stderr.accept(new String(frame.getPayload(), StandardCharsets.UTF_8));
+                    return;
+                }
+                try {
+                    stdout.write(frame.getPayload());
+                    stdout.flush();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        });
+        return new Pipe() {
+            @Override
+            public void awaitEnd() throws InterruptedException {
+                attached.awaitCompletion();
+            }
+
+            @Override
+            public void close() {
+                try {
+                    attached.close();
+                } catch (IOException e) {
+                    // already closed by the engine: nothing left to release
+                }
+            }
+        };
+    }
+
+    /** A running {@link #execPipe}: wait for the command to end, or close the attachment. */
+    public interface Pipe extends AutoCloseable {
+        void awaitEnd() throws InterruptedException;
+
+        @Override
+        void close();
+    }
+
     /** Runs a command and fails with its last error line when it exits non-zero; returns stdout. */
     public String execOk(String containerId, List<String> command) {
         ExecResult r = exec(containerId, command);

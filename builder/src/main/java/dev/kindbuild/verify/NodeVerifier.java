@@ -23,7 +23,8 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * `kind-build verify`: boots a node image as kind would (optionally with no network), waits for the image loader,
  * and checks what `kind create cluster` relies on — versions agree, every baked-in image is in containerd under its
- * name with the right content and pinned, and one of them really runs (not under emulation: see {@link NodeArch}).
+ * name with the right content and pinned, and one of them really runs, alone and as a pod through CRI v1 as kubelet
+ * would start it (not under emulation: see {@link NodeArch}).
  * The node is removed afterwards.
  */
 public final class NodeVerifier {
@@ -72,12 +73,18 @@ public final class NodeVerifier {
             checks.addAll(progress.checkedStep("Checking images in containerd", () -> checkImages(node, records, arch),
                     l -> l.stream().allMatch(Check::ok), l -> l.stream().filter(Check::ok).count() + "/" + l.size() + " ok"));
             List<String> notChecked = new ArrayList<>();
+            CriCheck.Result cri;
             if (nodeArch.emulated()) {
                 notChecked.add("running a preloaded image: " + NodeArch.NO_CONTAINERS);
+                notChecked.add(CriCheck.NAME + ": " + NodeArch.NO_CONTAINERS);
+                cri = new CriCheck(engine).run(node, records, false); // the runtime's versions only
             } else {
                 checks.add(progress.checkedStep("Running a preloaded image", () -> runOne(node, records), Check::ok, Check::detail));
+                cri = progress.checkedStep("Running a pod through CRI v1", () -> new CriCheck(engine).run(node, records, true),
+                        r -> r.check().map(Check::ok).orElse(true), r -> r.check().map(Check::detail).orElse(""));
             }
-            return new VerifyReport(image, arch, node.mode(), offline, loadedAfter, checks, notChecked);
+            cri.check().ifPresent(checks::add);
+            return new VerifyReport(image, arch, node.mode(), offline, loadedAfter, checks, notChecked, cri.runtime());
         }
     }
 

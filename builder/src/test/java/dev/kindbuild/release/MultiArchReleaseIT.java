@@ -231,6 +231,7 @@ class MultiArchReleaseIT {
         assertEquals("arm64", report.path("architecture").asText());
         assertEquals(records.size() + 2, report.path("checks").size(), report.toString()); // loader, versions, each image
         assertTrue(report.path("notChecked").path(0).asText().startsWith("running a preloaded image"), report.toString());
+        assertTrue(report.path("notChecked").path(1).asText().startsWith("CRI v1 pod: "), report.toString());
         // A cluster needs pods, which an emulated node cannot start: refused before anything boots.
         CliRun cluster = CliRun.of("verify", local, "--cluster");
         assertEquals(1, cluster.exit());
