@@ -3,7 +3,12 @@ package dev.kindbuild.node;
 import dev.kindbuild.UserError;
 import dev.kindbuild.base.BaseImageBuild;
 import dev.kindbuild.base.BaseImageRequest;
+import dev.kindbuild.components.ComponentRequest;
 import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.kube.ContainerdVersion;
+import dev.kindbuild.kube.KubeVersion;
+import dev.kindbuild.kube.RuntimeCompatibility;
+import java.util.Map;
 import dev.kindbuild.engine.ExecResult;
 import dev.kindbuild.engine.ImageInfo;
 import dev.kindbuild.engine.Labels;
@@ -21,6 +26,14 @@ public final class EnsureBaseImage {
     private EnsureBaseImage() {}
 
     public static String run(DockerEngine engine, Optional<String> named, String arch, Progress progress) {
+        return run(engine, named, arch, Optional.empty(), progress);
+    }
+
+    /**
+     * As {@link #run(DockerEngine, Optional, String, Progress)}; with no --base-image, the bundled base that serves
+     * Kubernetes {@code version}: a containerd 1.7 base for a kubelet that speaks CRI v1alpha2 only, else the default.
+     */
+    public static String run(DockerEngine engine, Optional<String> named, String arch, Optional<KubeVersion> version, Progress progress) {
         if (named.isPresent()) {
             String ref = named.get();
             if (engine.inspectImage(ref).isPresent()) {
@@ -33,9 +46,22 @@ public final class EnsureBaseImage {
             throw new UserError("base image " + ref + " is not in the engine and cannot be pulled (" + why
                     + "): build one with `kind-build base-image`, or omit --base-image to use the bundled recipe");
         }
-        BaseImageRequest request = new BaseImageRequest(Optional.empty(), BaseImageRequest.DEFAULT_FROM, arch,
-                BaseImageRequest.DEFAULT_MIRROR, false, false);
+        BaseImageRequest request = bundledRequest(arch, version);
+        if (!request.components().isEmpty()) {
+            progress.notice("Kubernetes " + version.orElseThrow() + " needs containerd " + RuntimeCompatibility.of(version.get()).containerdRange()
+                    + ": using the bundled base with containerd " + LEGACY_CONTAINERD + " (Debian's)");
+        }
         return new BaseImageBuild(engine, progress).run(request).image();
+    }
+
+    /** The containerd line of the bundled base for kubelets older than containerd 2.0 allows (CRI v1alpha2). */
+    public static final String LEGACY_CONTAINERD = "1.7";
+
+    /** The bundled base's request for Kubernetes {@code version} (unknown: the default, containerd 2.x). */
+    public static BaseImageRequest bundledRequest(String arch, Optional<KubeVersion> version) {
+        boolean legacy = version.map(v -> !RuntimeCompatibility.of(v).accepts(ContainerdVersion.parse("2.0.0").orElseThrow())).orElse(false);
+        return new BaseImageRequest(Optional.empty(), BaseImageRequest.DEFAULT_FROM, arch, BaseImageRequest.DEFAULT_MIRROR, false, false,
+                legacy ? Map.of("containerd", ComponentRequest.parse("containerd", LEGACY_CONTAINERD)) : Map.of());
     }
 
     /**
