@@ -101,13 +101,17 @@ public final class EnsureBaseImage {
     static void checkContents(DockerEngine engine, BuilderContainer.Builder builder, String ref) {
         List<String> missing = new ArrayList<>();
         for (String path : REQUIRED_FILES) {
-            ExecResult r;
-            try {
-                r = engine.exec(builder.id(), List.of("test", "-e", path));
-            } catch (RuntimeException e) {
-                r = new ExecResult(-1, "", DockerEngine.rootMessage(e));
+            boolean found = false;
+            for (String alternative : alternatives(path)) {
+                ExecResult r;
+                try {
+                    r = engine.exec(builder.id(), List.of("test", "-e", alternative));
+                } catch (RuntimeException e) {
+                    r = new ExecResult(-1, "", DockerEngine.rootMessage(e));
+                }
+                found = found || r.ok();
             }
-            if (!r.ok()) {
+            if (!found) {
                 missing.add(path);
             }
         }
@@ -116,6 +120,16 @@ public final class EnsureBaseImage {
         }
     }
 
-    public static final List<String> REQUIRED_FILES = List.of("/sbin/init", "/usr/local/bin/entrypoint", "/usr/bin/containerd",
+    /** The paths of one {@link #REQUIRED_FILES} entry, any of which will do ("A or B"). */
+    public static List<String> alternatives(String entry) {
+        return List.of(entry.split(" or "));
+    }
+
+    /**
+     * containerd is where kind puts it (/usr/local/bin: kind's own bases, kind-build's since trixie) or where Debian's
+     * package does (kind-build's bookworm bases).
+     */
+    public static final List<String> REQUIRED_FILES = List.of("/sbin/init", "/usr/local/bin/entrypoint",
+            "/usr/local/bin/containerd or /usr/bin/containerd",
             ConfigureNode.CONTAINERD_CONFIG);
 }
