@@ -11,27 +11,17 @@ import dev.kindbuild.cri.RuntimeVersion;
 import dev.kindbuild.engine.ContainerFile;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.engine.NodeLauncher;
-import dev.kindbuild.image.RegistryAccess;
-import dev.kindbuild.image.RegistryMirrors;
-import dev.kindbuild.kube.KubernetesSource;
-import dev.kindbuild.node.NodeImageBuild;
-import dev.kindbuild.node.NodeImageRequest;
 import dev.kindbuild.node.NodeImageResult;
 import dev.kindbuild.registry.LocalRegistry;
-import dev.kindbuild.sample.SampleEnvironment;
 import dev.kindbuild.testing.ImageFiles;
-import dev.kindbuild.testing.ItTeardown;
 import dev.kindbuild.testing.Leaks;
+import dev.kindbuild.testing.StandInNode;
 import dev.kindbuild.testing.RecordingProgress;
-import dev.kindbuild.testing.TestBaseImage;
-import dev.kindbuild.testing.TestCache;
-import dev.kindbuild.testing.TestEngine;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
@@ -52,35 +42,26 @@ class CriCheckIT {
     @RegisterExtension
     static final LocalRegistry REGISTRY = new LocalRegistry();
 
-    private static final String V = "v1.31.2";
     private static final String TAG = "kind-build-test/cri-it:" + Leaks.PID;
     private static final String ABSENT_SANDBOX_TAG = TAG + "-absent-sandbox";
     private static final String CONTAINERD2_TAG = TAG + "-containerd2";
     private static final String ABSENT = "registry.k8s.io/pause:0.0-absent";
     private static final String ENTRYPOINT = "ENTRYPOINT [\"/usr/local/bin/entrypoint\", \"/sbin/init\"]";
 
+    private StandInNode standIn;
     private DockerEngine engine;
-    private TestCache cache;
-    private SampleEnvironment env;
     private NodeImageResult node;
 
     @BeforeAll
     void buildNodeImage() throws IOException {
-        engine = TestEngine.connect();
-        String arch = engine.facts().architecture();
-        cache = TestCache.create();
-        RecordingProgress progress = new RecordingProgress();
-        TestBaseImage.get(engine, false, progress);
-        env = SampleEnvironment.start(V, arch, 0, REGISTRY.host(), progress);
-        RegistryMirrors mirrors = RegistryMirrors.parse(List.of("registry.k8s.io=" + REGISTRY.host(), "docker.io=" + REGISTRY.host()));
-        node = new NodeImageBuild(engine, progress).run(new NodeImageRequest(new KubernetesSource.Release(V, env.releaseUrl()),
-                Optional.of(TAG), Optional.of(TestBaseImage.TAG), arch, mirrors, RegistryAccess.defaults(), List.of(), false, false,
-                Optional.empty()));
+        standIn = StandInNode.build(TAG, REGISTRY);
+        engine = standIn.engine();
+        node = standIn.node();
     }
 
     @AfterAll
     void tearDown() {
-        ItTeardown.run(engine, List.of(ABSENT_SANDBOX_TAG, CONTAINERD2_TAG, TAG), env, cache, null);
+        standIn.remove(List.of(ABSENT_SANDBOX_TAG, CONTAINERD2_TAG));
     }
 
     @Test
