@@ -22,15 +22,20 @@ public record StandInNode(String tag, DockerEngine engine, TestCache cache, Samp
     public static final String VERSION = "v1.31.2";
 
     public static StandInNode build(String tag, LocalRegistry registry) throws IOException {
+        return build(tag, registry, VERSION);
+    }
+
+    /** The same for another Kubernetes version (the sample's kubeadm lists kind-build's image table for it). */
+    public static StandInNode build(String tag, LocalRegistry registry, String version) throws IOException {
         DockerEngine engine = TestEngine.connect();
         String arch = engine.facts().architecture();
         TestCache cache = TestCache.create();
         RecordingProgress progress = new RecordingProgress();
         TestBaseImage.get(engine, false, progress);
-        SampleEnvironment env = SampleEnvironment.start(VERSION, arch, 0, registry.host(), progress);
+        SampleEnvironment env = SampleEnvironment.start(version, arch, 0, registry.host(), progress);
         RegistryMirrors mirrors = RegistryMirrors.parse(List.of("registry.k8s.io=" + registry.host(), "docker.io=" + registry.host()));
         NodeImageResult node = new NodeImageBuild(engine, progress).run(new NodeImageRequest(
-                new KubernetesSource.Release(VERSION, env.releaseUrl()), Optional.of(tag), Optional.of(TestBaseImage.TAG), arch,
+                new KubernetesSource.Release(version, env.releaseUrl()), Optional.of(tag), Optional.of(TestBaseImage.TAG), arch,
                 mirrors, RegistryAccess.defaults(), List.of(), false, false, Optional.empty()));
         return new StandInNode(tag, engine, cache, env, node);
     }
