@@ -18,6 +18,7 @@ import dev.kindbuild.testing.Leaks;
 import dev.kindbuild.testing.StandInNode;
 import dev.kindbuild.testing.RecordingProgress;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -108,6 +109,29 @@ class NodeVerifierIT {
             }
         }
         assertEquals(List.of(), failures, failures.size() + " of " + boots + " boots lost images");
+        Leaks.assertNoContainers(engine);
+    }
+
+    /**
+     * containerd failing its first start at boot (systemd restarts it a second later) must not cost the node its
+     * images: the loader waits for containerd rather than giving up with systemd's start job.
+     */
+    @Test
+    void aContainerdThatFailsItsFirstStartStillGetsEveryImageLoaded() {
+        String flakyTag = TAG + "-flaky-containerd";
+        String dropIn = "[Service]\n"
+                + "ExecStartPre=/bin/sh -c 'test -e /run/kind-build-test-started || { touch /run/kind-build-test-started; exit 1; }'\n";
+        try (ImageFiles derived = new ImageFiles(engine, node.image())) {
+            engine.copyFiles(derived.containerId(), List.of(ContainerFile.ofBytes(
+                    "/etc/systemd/system/containerd.service.d/90-fail-first-start.conf", 0644, dropIn.getBytes(StandardCharsets.UTF_8))));
+            engine.commit(derived.containerId(), flakyTag, List.of(ENTRYPOINT));
+        }
+        try {
+            VerifyReport report = new NodeVerifier(engine, new RecordingProgress()).run(flakyTag, true);
+            assertTrue(report.passed(), describe(report));
+        } finally {
+            engine.removeImage(flakyTag);
+        }
         Leaks.assertNoContainers(engine);
     }
 
