@@ -1,6 +1,14 @@
 package dev.kindbuild.base;
 
+import dev.kindbuild.components.ComponentChoice;
+import dev.kindbuild.components.ComponentPlan;
+import dev.kindbuild.components.ComponentsFile;
+import dev.kindbuild.components.FetchComponents;
+import dev.kindbuild.components.InstalledComponent;
+import dev.kindbuild.components.PlanComponents;
 import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.kube.DownloadCache;
+import dev.kindbuild.kube.Downloader;
 import dev.kindbuild.engine.EmulationCheck;
 import dev.kindbuild.engine.ImageInfo;
 import dev.kindbuild.engine.Labels;
@@ -24,17 +32,24 @@ public final class BaseImageBuild {
 
     public BaseImageResult run(BaseImageRequest request) {
         checkArchitecture(request.arch());
-        BaseRecipe recipe = BaseRecipe.bundled(request.fromImage(), request.arch());
+        BaseRecipe recipe = BaseRecipe.bundled(request.fromImage(), request.arch(), request.componentsKey());
+        // Planned before anything else: an explicit version nothing can satisfy is refused before any work.
+        List<ComponentPlan> plans = PlanComponents.plan(ComponentsFile.bundled(), request.components(), request.arch());
 
         Optional<BaseImageResult> reused = request.force() ? Optional.empty() : reuse(recipe, request);
         if (reused.isPresent()) {
             return withBootCheck(reused.get(), request);
         }
         String tag = request.image().orElseGet(() -> recipe.defaultTag(BaseRecipe.today()));
+        Downloader downloader = new Downloader(new DownloadCache(DownloadCache.defaultRoot()), false, false, progress, null);
+        List<ComponentChoice> choices = progress.step("Fetching runtime components", () -> FetchComponents.run(plans, downloader, progress),
+                c -> c.stream().map(x -> x.name() + " " + (x.source() == ComponentChoice.Source.ABSENT ? "left out"
+                        : x.version() + " (" + x.source().name().toLowerCase() + ")")).collect(java.util.stream.Collectors.joining(", ")));
         FromImage from = progress.step("Ensuring FROM image", () -> ResolveFromImage.run(engine, request, progress), FromImage::note);
-        String id = progress.step("Building base image " + tag, () -> BuildBaseImage.run(engine, recipe, from, tag, request.arch(), request.force(), progress),
-                built -> shortId(built));
-        return withBootCheck(new BaseImageResult(tag, id, recipe.hash(), false, Optional.of(from), Optional.empty()), request);
+        String suite = DebianBootstrap.suiteOf(request.fromImage()).orElse("");
+        BuildBaseImage built = progress.step("Building base image " + tag, () -> BuildBaseImage.run(engine, recipe, from, tag, request.arch(),
+                request.force(), choices, suite, request.debianMirror(), progress), b -> shortId(b.id()));
+        return withBootCheck(new BaseImageResult(tag, built.id(), recipe.hash(), false, Optional.of(from), Optional.empty(), built.components()), request);
     }
 
     /** Node images carry the base's labels too (a Dockerfile build or a commit keeps them), and these as well. */
@@ -67,7 +82,8 @@ public final class BaseImageBuild {
                 engine.tag(id, tag);
             }
         });
-        return Optional.of(new BaseImageResult(tag, id, recipe.hash(), true, Optional.empty(), Optional.empty()));
+        return Optional.of(new BaseImageResult(tag, id, recipe.hash(), true, Optional.empty(), Optional.empty(),
+                InstalledComponent.fromLabel(info.labels().get(InstalledComponent.LABEL))));
     }
 
     private BaseImageResult withBootCheck(BaseImageResult result, BaseImageRequest request) {
@@ -75,7 +91,8 @@ public final class BaseImageBuild {
             return result;
         }
         NodeMode mode = BootCheck.run(engine, result.image(), progress);
-        return new BaseImageResult(result.image(), result.imageId(), result.recipeHash(), result.reused(), result.from(), Optional.of(mode));
+        return new BaseImageResult(result.image(), result.imageId(), result.recipeHash(), result.reused(), result.from(), Optional.of(mode),
+                result.components());
     }
 
     /** Building for another architecture would need emulation; say so instead of producing a mislabeled image. */

@@ -12,6 +12,7 @@ import java.util.Optional;
  * @param reused      true when an image of the same recipe existed and was tagged instead of rebuilt
  * @param from        how the FROM image was obtained (empty when reused)
  * @param bootCheck   the node mode of the boot check, when one ran
+ * @param components  the runtime components it has (from its labels when reused)
  */
 public record BaseImageResult(
         String image,
@@ -19,4 +20,5 @@ public record BaseImageResult(
         String recipeHash,
         boolean reused,
         Optional<FromImage> from,
-        Optional<NodeMode> bootCheck) {}
+        Optional<NodeMode> bootCheck,
+        java.util.List<dev.kindbuild.components.InstalledComponent> components) {}

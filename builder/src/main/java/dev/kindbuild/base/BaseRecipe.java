@@ -28,8 +28,20 @@ public final class BaseRecipe {
 
     /** The bundled recipe, identified together with the FROM reference and the architecture. */
     public static BaseRecipe bundled(String fromImage, String arch) {
+        return bundled(fromImage, arch, "");
+    }
+
+    /**
+     * The bundled recipe for these component requests ({@link BaseImageRequest#componentsKey()}; "" for the defaults):
+     * a containerd 1.7 base and a containerd 2.x base are two recipes, reused side by side.
+     */
+    public static BaseRecipe bundled(String fromImage, String arch, String componentsKey) {
         RecipeTree tree = RecipeTree.load("base-image");
-        return new BaseRecipe(tree, tree.sha256(List.of("from=" + fromImage, "arch=" + arch, LABEL_SCHEME)));
+        List<String> inputs = new java.util.ArrayList<>(List.of("from=" + fromImage, "arch=" + arch, LABEL_SCHEME));
+        if (!componentsKey.isEmpty()) {
+            inputs.add("components=" + componentsKey);
+        }
+        return new BaseRecipe(tree, tree.sha256(inputs));
     }
 
     static BaseRecipe of(RecipeTree tree, String fromImage, String arch) {
@@ -53,6 +65,11 @@ public final class BaseRecipe {
     /** The build context: the recipe folder as a tar stream. */
     public InputStream context() {
         return tree.tarStream("");
+    }
+
+    /** The build context with more files (the downloaded runtime components under components/). */
+    public InputStream context(List<RecipeTree.RecipeFile> extra) {
+        return tree.with(extra).tarStream("");
     }
 
     public RecipeTree tree() {

@@ -52,7 +52,7 @@ final class ContainerdLabel {
         }
     }
 
-    private static byte[] context(String dockerfile) {
+    static byte[] context(String dockerfile) {
         byte[] content = dockerfile.getBytes(StandardCharsets.UTF_8);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {

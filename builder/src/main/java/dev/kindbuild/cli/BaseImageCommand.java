@@ -4,6 +4,8 @@ import dev.kindbuild.UserError;
 import dev.kindbuild.base.BaseImageBuild;
 import dev.kindbuild.base.BaseImageRequest;
 import dev.kindbuild.base.BaseImageResult;
+import dev.kindbuild.components.ComponentRequest;
+import dev.kindbuild.components.InstalledComponent;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.image.ImageRef;
 import dev.kindbuild.image.RegistryAccess;
@@ -41,6 +43,23 @@ final class BaseImageCommand implements Callable<Integer> {
             description = "Debian image to start from (default: ${DEFAULT-VALUE}); bootstrapped with mmdebstrap when it cannot be pulled.")
     String from;
 
+    @Option(names = "--debian-suite", paramLabel = "SUITE",
+            description = "Debian suite of the base (default: " + BaseImageRequest.DEFAULT_SUITE + "; e.g. bookworm): short for --from debian:SUITE-slim.")
+    String debianSuite;
+
+    @Option(names = "--containerd", paramLabel = "VERSION|URL|FILE",
+            description = "containerd to install instead of base-image/components.yaml's (2.3.1): a version (1.7 or 2.1.9), an http(s) URL (its .sha256 beside it) or a release tarball.")
+    String containerd;
+
+    @Option(names = "--runc", paramLabel = "VERSION|URL|FILE", description = "runc to install instead of the components file's (a version, URL or binary).")
+    String runc;
+
+    @Option(names = "--crictl", paramLabel = "VERSION|URL|FILE", description = "crictl to install instead of the components file's (a version, URL or release tarball).")
+    String crictl;
+
+    @Option(names = "--cni-plugins", paramLabel = "VERSION|URL|FILE", description = "CNI plugins to install instead of the components file's (a version, URL or release tarball).")
+    String cniPlugins;
+
     @Mixin
     ArchOption arch;
 
@@ -66,9 +85,45 @@ final class BaseImageCommand implements Callable<Integer> {
     @Mixin
     OutputOptions output;
 
+    /** The --containerd, --runc, --crictl, --cni-plugins requests (each checked: a bad one is one line). */
+    private Map<String, ComponentRequest> components() {
+        Map<String, ComponentRequest> out = new LinkedHashMap<>();
+        out.put("containerd", ComponentRequest.parse("containerd", containerd));
+        out.put("runc", ComponentRequest.parse("runc", runc));
+        out.put("crictl", ComponentRequest.parse("crictl", crictl));
+        out.put("cni-plugins", ComponentRequest.parse("cni-plugins", cniPlugins));
+        return out;
+    }
+
+    /** --debian-suite is --from debian:SUITE-slim; both at once would be ambiguous. */
+    private void applySuite() {
+        if (debianSuite == null) {
+            return;
+        }
+        if (!debianSuite.matches("[a-z]+")) {
+            throw new UserError("invalid --debian-suite '" + debianSuite + "': give a Debian suite name such as trixie or bookworm");
+        }
+        if (!from.equals(BaseImageRequest.DEFAULT_FROM)) {
+            throw new UserError("give --from or --debian-suite, not both (--debian-suite " + debianSuite + " means --from debian:" + debianSuite + "-slim)");
+        }
+        from = "debian:" + debianSuite + "-slim";
+    }
+
+    static List<Map<String, String>> componentsJson(List<InstalledComponent> components) {
+        return components.stream().map(c -> {
+            Map<String, String> m = new LinkedHashMap<>();
+            m.put("name", c.name());
+            m.put("version", c.version());
+            m.put("source", c.source());
+            return m;
+        }).toList();
+    }
+
     @Override
     public Integer call() {
         arch.validate();
+        applySuite();
+        Map<String, ComponentRequest> components = components();
         // References are checked before anything connects: a bad one is one line naming the option, never echoed raw.
         ImageRef.check(from, "--from");
         if (image != null) {
@@ -80,7 +135,7 @@ final class BaseImageCommand implements Callable<Integer> {
         Progress progress = output.progress();
         long start = System.nanoTime();
         if (arch.multiple()) {
-            return multiArch(format, progress, start);
+            return multiArch(format, progress, start, components);
         }
         if (files.caCert != null) {
             throw new UserError("--ca-cert is for multi-arch pushes (kind-build's own); a single-arch base is pushed by the "
@@ -88,7 +143,7 @@ final class BaseImageCommand implements Callable<Integer> {
         }
         try (DockerEngine engine = DockerEngine.connect()) {
             String targetArch = arch.resolve(engine);
-            BaseImageRequest request = new BaseImageRequest(Optional.ofNullable(image), from, targetArch, debianMirror, force, check);
+            BaseImageRequest request = new BaseImageRequest(Optional.ofNullable(image), from, targetArch, debianMirror, force, check, components);
             BaseImageResult result = new BaseImageBuild(engine, progress).run(request);
             Optional<String> pushed = registry.pushIfAsked(engine, result.image(), progress);
             if (files.output().isPresent()) {
@@ -101,6 +156,7 @@ final class BaseImageCommand implements Callable<Integer> {
             json.put("arch", targetArch);
             json.put("reused", result.reused());
             result.from().ifPresent(f -> json.put("from", Map.of("ref", f.ref(), "how", f.how())));
+            json.put("components", componentsJson(result.components()));
             result.bootCheck().ifPresent(m -> json.put("bootCheck", Map.of("passed", true, "nodeMode", m.name().toLowerCase())));
             pushed.ifPresent(d -> json.put("pushedDigest", d));
             files.output().ifPresent(f -> json.put("output", Map.of("file", f.toString(), "format", format.name().toLowerCase())));
@@ -130,7 +186,7 @@ final class BaseImageCommand implements Callable<Integer> {
      * One base per architecture, built in the engine (tagged IMAGE-ARCH there: an engine holds one architecture per
      * tag), then read into the image store as one OCI index under IMAGE, pushed and/or written as an OCI archive.
      */
-    private Integer multiArch(ArchiveFormat format, Progress progress, long start) {
+    private Integer multiArch(ArchiveFormat format, Progress progress, long start, Map<String, ComponentRequest> components) {
         List<String> arches = arch.arches();
         if (image == null || !registry.push && files.output().isEmpty()) {
             throw new UserError("--arch " + String.join(",", arches) + " makes an OCI index, which an engine cannot hold: give "
@@ -148,7 +204,8 @@ final class BaseImageCommand implements Callable<Integer> {
         try (DockerEngine engine = DockerEngine.connect()) {
             for (String a : arches) {
                 String tag = target.withTag(target.tag() + "-" + a).toString();
-                BaseImageRequest request = new BaseImageRequest(Optional.of(tag), from, a, debianMirror, force, check && a.equals(engine.facts().architecture()));
+                BaseImageRequest request = new BaseImageRequest(Optional.of(tag), from, a, debianMirror, force,
+                        check && a.equals(engine.facts().architecture()), components);
                 BaseImageResult result = new BaseImageBuild(engine, progress.prefixed("[" + a + "] ")).run(request);
                 StoredImage stored = progress.step("Reading " + tag + " into the image store", () -> EngineImages.save(engine, tag, store),
                         i -> i.manifest().digest().substring(0, 19));
@@ -159,6 +216,7 @@ final class BaseImageCommand implements Callable<Integer> {
                 one.put("imageId", result.imageId());
                 one.put("manifestDigest", stored.manifest().digest());
                 one.put("reused", result.reused());
+                one.put("components", componentsJson(result.components()));
                 built.add(one);
             }
         }

@@ -7,6 +7,7 @@ import dev.kindbuild.cri.v1.ContainerStatusRequest;
 import dev.kindbuild.cri.v1.ImageServiceGrpc;
 import dev.kindbuild.cri.v1.ImageSpec;
 import dev.kindbuild.cri.v1.ImageStatusRequest;
+import dev.kindbuild.cri.v1.ImageStatusResponse;
 import dev.kindbuild.cri.v1.ListContainersRequest;
 import dev.kindbuild.cri.v1.ListPodSandboxRequest;
 import dev.kindbuild.cri.v1.PodSandbox;
@@ -32,6 +33,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * What kubelet asks of a node's runtime to start a pod, over CRI v1: the sandbox image and a preloaded image are
@@ -81,9 +84,15 @@ public final class CriPodRun {
     }
 
     private Outcome runPod(PodPlan plan) {
+        boolean pinReported = reportsPinned(version());
         for (String[] image : new String[][] {{"sandbox image", plan.sandboxImage()}, {"image", plan.image()}}) {
-            if (!imagePresent(image[1])) {
+            ImageStatusResponse status = imageStatus(image[1]);
+            if (!status.hasImage()) {
                 return new Outcome(false, image[0] + " " + image[1] + " is not in the node's containerd: kubelet's pods would pull it");
+            }
+            if (pinReported && !status.getImage().getPinned()) {
+                return new Outcome(false, image[0] + " " + image[1] + " is not pinned as the runtime reports it to kubelet: "
+                        + "kubelet's image garbage collection may remove it");
             }
         }
         Optional<String> network = awaitNetwork();
@@ -119,11 +128,19 @@ public final class CriPodRun {
         String ip = status.getNetwork().getIp();
         return new Outcome(true, "pod sandbox (" + plan.sandboxImage() + ") ready" + (ip.isEmpty() ? "" : " at " + ip)
                 + " under " + CriRequests.cgroupParent(plan.driver(), plan.podUid()) + " (" + plan.driver().name().toLowerCase()
-                + " cgroup driver), container from " + plan.image() + " running; both removed");
+                + " cgroup driver), container from " + plan.image() + " running; both removed"
+                + (pinReported ? "; both images reported pinned" : ""));
     }
 
-    private boolean imagePresent(String image) {
-        return images().imageStatus(ImageStatusRequest.newBuilder().setImage(ImageSpec.newBuilder().setImage(image)).build()).hasImage();
+    private ImageStatusResponse imageStatus(String image) {
+        return images().imageStatus(ImageStatusRequest.newBuilder().setImage(ImageSpec.newBuilder().setImage(image)).build());
+    }
+
+    /** containerd reports its pin label to kubelet (Image.pinned) from 1.7; 1.6 leaves the field unset. */
+    static boolean reportsPinned(RuntimeVersion runtime) {
+        Matcher m = Pattern.compile("^v?(\\d+)\\.(\\d+)").matcher(runtime.version());
+        return runtime.name().equals("containerd") && m.find()
+                && (Integer.parseInt(m.group(1)) > 1 || Integer.parseInt(m.group(1)) == 1 && Integer.parseInt(m.group(2)) >= 7);
     }
 
     private Optional<String> awaitNetwork() {

@@ -73,7 +73,7 @@ public record RuntimeCompatibility(int firstMinor, int lastMinor, String criApi,
         if (row.accepts(containerd)) {
             return;
         }
-        String example = row.below.isPresent() ? " (Debian bookworm's and trixie's own containerd packages are 1.6 and 1.7)"
+        String example = row.below.isPresent() ? " (`kind-build base-image --containerd 1.7` builds one: Debian trixie's 1.7; or omit --base-image: the bundled base then has it)"
                 : row.atLeast.major() >= 2 ? " (kind's kindest/base has containerd 2.x since kind v0.27)" : "";
         String otherKubernetes = row.below.isPresent() ? ", or build Kubernetes 1.23 or newer on this base"
                 : containerd.major() < 2 && row.atLeast.major() >= 2 ? ", or build Kubernetes 1.35 or older on this base" : "";

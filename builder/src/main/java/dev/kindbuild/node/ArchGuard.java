@@ -19,7 +19,8 @@ public final class ArchGuard {
             0x15, "ppc64le", 0x16, "s390x", 0xf3, "riscv64");
 
     /** Base files whose ELF header tells the userland's architecture; the first one present is read. */
-    public static final java.util.List<String> USERLAND_PROBES = java.util.List.of("/usr/bin/containerd", "/usr/lib/systemd/systemd",
+    public static final java.util.List<String> USERLAND_PROBES = java.util.List.of("/usr/local/bin/containerd", "/usr/bin/containerd",
+            "/usr/lib/systemd/systemd",
             "/usr/bin/bash", "/bin/bash");
 
     private ArchGuard() {}

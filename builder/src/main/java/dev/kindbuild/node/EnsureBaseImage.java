@@ -3,7 +3,12 @@ package dev.kindbuild.node;
 import dev.kindbuild.UserError;
 import dev.kindbuild.base.BaseImageBuild;
 import dev.kindbuild.base.BaseImageRequest;
+import dev.kindbuild.components.ComponentRequest;
 import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.kube.ContainerdVersion;
+import dev.kindbuild.kube.KubeVersion;
+import dev.kindbuild.kube.RuntimeCompatibility;
+import java.util.Map;
 import dev.kindbuild.engine.ExecResult;
 import dev.kindbuild.engine.ImageInfo;
 import dev.kindbuild.engine.Labels;
@@ -21,6 +26,14 @@ public final class EnsureBaseImage {
     private EnsureBaseImage() {}
 
     public static String run(DockerEngine engine, Optional<String> named, String arch, Progress progress) {
+        return run(engine, named, arch, Optional.empty(), progress);
+    }
+
+    /**
+     * As {@link #run(DockerEngine, Optional, String, Progress)}; with no --base-image, the bundled base that serves
+     * Kubernetes {@code version}: a containerd 1.7 base for a kubelet that speaks CRI v1alpha2 only, else the default.
+     */
+    public static String run(DockerEngine engine, Optional<String> named, String arch, Optional<KubeVersion> version, Progress progress) {
         if (named.isPresent()) {
             String ref = named.get();
             if (engine.inspectImage(ref).isPresent()) {
@@ -33,9 +46,22 @@ public final class EnsureBaseImage {
             throw new UserError("base image " + ref + " is not in the engine and cannot be pulled (" + why
                     + "): build one with `kind-build base-image`, or omit --base-image to use the bundled recipe");
         }
-        BaseImageRequest request = new BaseImageRequest(Optional.empty(), BaseImageRequest.DEFAULT_FROM, arch,
-                BaseImageRequest.DEFAULT_MIRROR, false, false);
+        BaseImageRequest request = bundledRequest(arch, version);
+        if (!request.components().isEmpty()) {
+            progress.notice("Kubernetes " + version.orElseThrow() + " needs containerd " + RuntimeCompatibility.of(version.get()).containerdRange()
+                    + ": using the bundled base with containerd " + LEGACY_CONTAINERD + " (Debian's)");
+        }
         return new BaseImageBuild(engine, progress).run(request).image();
+    }
+
+    /** The containerd line of the bundled base for kubelets older than containerd 2.0 allows (CRI v1alpha2). */
+    public static final String LEGACY_CONTAINERD = "1.7";
+
+    /** The bundled base's request for Kubernetes {@code version} (unknown: the default, containerd 2.x). */
+    public static BaseImageRequest bundledRequest(String arch, Optional<KubeVersion> version) {
+        boolean legacy = version.map(v -> !RuntimeCompatibility.of(v).accepts(ContainerdVersion.parse("2.0.0").orElseThrow())).orElse(false);
+        return new BaseImageRequest(Optional.empty(), BaseImageRequest.DEFAULT_FROM, arch, BaseImageRequest.DEFAULT_MIRROR, false, false,
+                legacy ? Map.of("containerd", ComponentRequest.parse("containerd", LEGACY_CONTAINERD)) : Map.of());
     }
 
     /**
@@ -75,13 +101,17 @@ public final class EnsureBaseImage {
     static void checkContents(DockerEngine engine, BuilderContainer.Builder builder, String ref) {
         List<String> missing = new ArrayList<>();
         for (String path : REQUIRED_FILES) {
-            ExecResult r;
-            try {
-                r = engine.exec(builder.id(), List.of("test", "-e", path));
-            } catch (RuntimeException e) {
-                r = new ExecResult(-1, "", DockerEngine.rootMessage(e));
+            boolean found = false;
+            for (String alternative : alternatives(path)) {
+                ExecResult r;
+                try {
+                    r = engine.exec(builder.id(), List.of("test", "-e", alternative));
+                } catch (RuntimeException e) {
+                    r = new ExecResult(-1, "", DockerEngine.rootMessage(e));
+                }
+                found = found || r.ok();
             }
-            if (!r.ok()) {
+            if (!found) {
                 missing.add(path);
             }
         }
@@ -90,6 +120,16 @@ public final class EnsureBaseImage {
         }
     }
 
-    public static final List<String> REQUIRED_FILES = List.of("/sbin/init", "/usr/local/bin/entrypoint", "/usr/bin/containerd",
+    /** The paths of one {@link #REQUIRED_FILES} entry, any of which will do ("A or B"). */
+    public static List<String> alternatives(String entry) {
+        return List.of(entry.split(" or "));
+    }
+
+    /**
+     * containerd is where kind puts it (/usr/local/bin: kind's own bases, kind-build's since trixie) or where Debian's
+     * package does (kind-build's bookworm bases).
+     */
+    public static final List<String> REQUIRED_FILES = List.of("/sbin/init", "/usr/local/bin/entrypoint",
+            "/usr/local/bin/containerd or /usr/bin/containerd",
             ConfigureNode.CONTAINERD_CONFIG);
 }

@@ -47,8 +47,14 @@ public final class NodeImageBuild {
             KubernetesResolver resolver = new KubernetesResolver(request.resolverOptions(), timed, cleanup);
             KubernetesSource source = resolver.pin(request.source());
 
-            // The base comes first: a containerd that cannot serve this Kubernetes is refused before any download.
-            String base = timed.step("Ensuring base image", () -> EnsureBaseImage.run(engine, request.baseImage(), request.arch(), timed),
+            // The base comes first: a containerd that cannot serve this Kubernetes is refused before any download. The
+            // bundled base depends on the version, so a source that does not name it (a tree, a tarball) is read first.
+            Optional<KubernetesArtifacts> early = request.baseImage().isEmpty() && source.knownVersion().isEmpty()
+                    ? Optional.of(timed.step("Preparing Kubernetes", () -> resolver.resolve(source, work.resolve("k8s")),
+                            a -> a.version() + " from " + a.origin()))
+                    : Optional.empty();
+            Optional<dev.kindbuild.kube.KubeVersion> version = source.knownVersion().or(() -> early.map(KubernetesArtifacts::kubeVersion));
+            String base = timed.step("Ensuring base image", () -> EnsureBaseImage.run(engine, request.baseImage(), request.arch(), version, timed),
                     b -> b);
             BuilderContainer.Builder builder = timed.step("Starting builder container", () -> {
                 BuilderContainer.Builder started = BuilderContainer.start(engine, base, cleanup);
@@ -61,8 +67,8 @@ public final class NodeImageBuild {
                     .or(() -> BaseContainerd.fromBuilder(engine, builder));
             source.knownVersion().ifPresent(v -> BaseContainerd.checkStep(timed, v, containerd, base));
 
-            KubernetesArtifacts k8s = timed.step("Preparing Kubernetes", () -> resolver.resolve(source, work.resolve("k8s")),
-                    a -> a.version() + " from " + a.origin());
+            KubernetesArtifacts k8s = early.isPresent() ? early.get() : timed.step("Preparing Kubernetes",
+                    () -> resolver.resolve(source, work.resolve("k8s")), a -> a.version() + " from " + a.origin());
             if (source.knownVersion().isEmpty()) {
                 BaseContainerd.checkStep(timed, k8s.kubeVersion(), containerd, base);
             }

@@ -96,6 +96,14 @@ public final class RecipeTree {
         return files;
     }
 
+    /** This tree plus {@code extra} files (kept sorted, so the tar stays deterministic). */
+    public RecipeTree with(List<RecipeFile> extra) {
+        List<RecipeFile> all = new ArrayList<>(files);
+        all.addAll(extra);
+        all.sort((a, b) -> a.path().compareTo(b.path()));
+        return new RecipeTree(name, all);
+    }
+
     /** The files below {@code prefix} (e.g. "files/"), with the prefix removed from their paths. */
     public RecipeTree subtree(String prefix) {
         List<RecipeFile> sub = files.stream().filter(f -> f.path().startsWith(prefix))

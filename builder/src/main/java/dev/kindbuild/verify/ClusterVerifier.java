@@ -71,7 +71,7 @@ public final class ClusterVerifier {
             throw new UserError(image + " is not a node image (no " + NodeLayout.LABEL_K8S_VERSION
                     + " label): give an image built by `kind-build node-image`");
         }
-        NodeArch.of(info, engine.facts().architecture()).requireNative(image);
+        NodeArch nodeArch = NodeArch.of(info, engine.facts().architecture()).requireNative(image);
         int hostCgroup = engine.facts().cgroupVersion();
         KubeVersion.tryParse(info.labels().get(NodeLayout.LABEL_K8S_VERSION)).ifPresent(v -> refuseOnHost(v, hostCgroup, image));
         String name = "kind-build-cluster-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24));
@@ -120,7 +120,7 @@ public final class ClusterVerifier {
                     String state = loaderCheck.awaitLoader(node);
                     if (!state.equals("active")) {
                         throw new CheckFailed(Check.fail("image loader", NodeLayout.LOADER_UNIT + " is " + state + ": "
-                                + loaderCheck.loaderFailure(node)));
+                                + loaderCheck.loaderFailure(node, nodeArch)));
                     }
                     return state;
                 }, s -> s);

@@ -42,6 +42,19 @@ record NodeArch(String image, String engine) {
         return this;
     }
 
+    /**
+     * What it means that systemd could not even spawn a unit's process (Result=resources). Under qemu-user that is the
+     * emulation: systemd 257 (Debian trixie) fails every spawn there ("Failed to spawn executor: Invalid argument").
+     */
+    String unspawnable() {
+        return emulated()
+                ? "systemd could not spawn it under qemu-user emulation, as systemd 257 (Debian trixie) cannot here: check this "
+                        + image + " node on an " + image + " machine, or boot-check under emulation a node on a bookworm base "
+                        + "(base-image --debian-suite bookworm --containerd 1.6)"
+                : "systemd could not spawn it (a limit, a missing directory or a cgroup it could not create): see the node's "
+                        + "`journalctl -b`";
+    }
+
     String notice() {
         return "the node is " + image + ", the engine " + engine + ": it runs under binfmt emulation (qemu); " + NO_CONTAINERS
                 + ", so no image is run";

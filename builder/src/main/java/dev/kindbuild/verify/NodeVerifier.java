@@ -67,8 +67,15 @@ public final class NodeVerifier {
             List<Check> checks = new ArrayList<>();
             checks.add(loaderState.equals("active")
                     ? Check.pass("image loader", NodeLayout.LOADER_UNIT + " finished " + String.format("%.1fs", loadedAfter) + " after start")
-                    : Check.fail("image loader", NodeLayout.LOADER_UNIT + " is " + loaderState + ": " + loaderFailure(node)));
+                    : Check.fail("image loader", NodeLayout.LOADER_UNIT + " is " + loaderState + ": " + loaderFailure(node, nodeArch)));
             checks.add(progress.checkedStep("Checking versions", () -> checkVersions(node), Check::ok, Check::detail));
+            Optional<Check> containerdDown = loaderState.equals("active") ? Optional.empty() : containerdDown(node);
+            if (containerdDown.isPresent()) {
+                // Nothing below can be asked of a containerd that does not run; one clear failure instead of timeouts.
+                checks.add(containerdDown.get());
+                return new VerifyReport(image, arch, node.mode(), offline, loadedAfter, checks,
+                        List.of("the images, a container run and the CRI v1 pod: containerd is not running"), Optional.empty());
+            }
             List<ImageRecord> records = readRecords(node);
             checks.addAll(progress.checkedStep("Checking images in containerd", () -> checkImages(node, records, arch),
                     l -> l.stream().allMatch(Check::ok), l -> l.stream().filter(Check::ok).count() + "/" + l.size() + " ok"));
@@ -140,27 +147,49 @@ public final class NodeVerifier {
                 if (!evaluated.isEmpty() && !evaluated.equals("0")) {
                     return "inactive (skipped: " + NodeLayout.IMAGES_DIR + " is empty)";
                 }
+                // Boot over, no start job left, never evaluated: systemd dropped the job (a dependency failed).
+                if (bootFinished(node) && engine.exec(node.id(), List.of("systemctl", "show", "-p", "Job", "--value",
+                        NodeLayout.LOADER_UNIT)).stdout().isBlank()) {
+                    return "inactive (never started)";
+                }
             }
             sleep(200);
         }
         return "still activating after " + LOAD_TIMEOUT.toMinutes() + " min";
     }
 
+    /** A failed check when containerd.service is not active (checked after the loader ended), with systemd's word. */
+    private Optional<Check> containerdDown(NodeLauncher.Node node) {
+        String state = engine.exec(node.id(), List.of("systemctl", "is-active", "containerd")).stdout().strip();
+        if (state.equals("active")) {
+            return Optional.empty();
+        }
+        String how = engine.exec(node.id(), List.of("systemctl", "show", "-p", "Result,NRestarts", "containerd"))
+                .stdout().strip().replace('\n', ' ');
+        return Optional.of(Check.fail("containerd", "containerd.service is " + state + " (" + how + "); see journalctl -u containerd"));
+    }
+
+    private boolean bootFinished(NodeLauncher.Node node) {
+        String state = engine.exec(node.id(), List.of("systemctl", "is-system-running")).stdout().strip();
+        return state.equals("running") || state.equals("degraded");
+    }
+
     /** The loader's first FAILED line; its whole journal goes out as detail lines (shown with -v). */
-    String loaderFailure(NodeLauncher.Node node) {
+    String loaderFailure(NodeLauncher.Node node, NodeArch nodeArch) {
         ExecResult r = engine.exec(node.id(), List.of("journalctl", "-u", NodeLayout.LOADER_UNIT, "--no-pager", "-o", "cat"));
         List<String> journal = r.stdout().lines().toList();
         progress.detail("journal of " + NodeLayout.LOADER_UNIT + " (last " + Math.min(journal.size(), LOADER_JOURNAL_LINES) + " lines):");
         journal.subList(Math.max(0, journal.size() - LOADER_JOURNAL_LINES), journal.size()).forEach(l -> progress.detail("  " + l));
-        return journal.stream().filter(l -> l.contains("FAILED")).findFirst().orElseGet(() -> loaderEnd(node, journal));
+        return journal.stream().filter(l -> l.contains("FAILED")).findFirst().orElseGet(() -> loaderEnd(node, journal, nodeArch));
     }
 
     /** How the loader ended when it logged no FAILED line (killed, crashed, stopped with containerd): systemd's word. */
-    private String loaderEnd(NodeLauncher.Node node, List<String> journal) {
+    private String loaderEnd(NodeLauncher.Node node, List<String> journal, NodeArch nodeArch) {
         String how = engine.exec(node.id(), List.of("systemctl", "show", "-p", "Result,ExecMainCode,ExecMainStatus",
                 NodeLayout.LOADER_UNIT)).stdout().strip().replace('\n', ' ');
         String last = journal.isEmpty() ? "no journal lines" : "its last line: " + journal.get(journal.size() - 1);
-        return "ended without a FAILED line (" + how + "); " + last + "; see journalctl -u " + NodeLayout.LOADER_UNIT;
+        String hint = how.contains("Result=resources") ? "; " + nodeArch.unspawnable() : "";
+        return "ended without a FAILED line (" + how + "); " + last + hint + "; see journalctl -u " + NodeLayout.LOADER_UNIT;
     }
 
     private static final int LOADER_JOURNAL_LINES = 60;

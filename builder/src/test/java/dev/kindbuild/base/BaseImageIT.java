@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.engine.ImageInfo;
+import dev.kindbuild.components.InstalledComponent;
 import dev.kindbuild.engine.Labels;
 import dev.kindbuild.engine.NodeMode;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -69,8 +70,8 @@ class BaseImageIT {
         assertTrue(result.from().isPresent());
         if (result.from().get().how().equals("bootstrapped")) {
             // No registry is reachable here: the output must say the FROM image was bootstrapped.
-            assertTrue(progress.succeeded().stream().anyMatch(s -> s.contains("cannot pull debian:bookworm-slim")
-                    && s.contains("bootstrapped kind-build/debian-bootstrap:bookworm-")), progress.succeeded().toString());
+            assertTrue(progress.succeeded().stream().anyMatch(s -> s.contains("cannot pull " + BaseImageRequest.DEFAULT_FROM)
+                    && s.contains("bootstrapped kind-build/debian-bootstrap:" + BaseImageRequest.DEFAULT_SUITE + "-")), progress.succeeded().toString());
         }
 
         ImageInfo info = engine.inspectImage(result.image()).orElseThrow();
@@ -82,7 +83,25 @@ class BaseImageIT {
         assertFalse(info.labels().containsKey(Labels.CONTAINER), "containers of a base image must not look like kind-build's");
         assertFalse(info.labels().containsKey(Labels.LEGACY_OWNER), info.labels().toString());
         // The containerd it got, as the node build reads it without running the base.
-        assertEquals(ContainerdLabel.read(engine, result.image()).text(), info.labels().get(Labels.CONTAINERD_VERSION));
+        assertEquals(ComponentLabels.plain(ContainerdLabel.read(engine, result.image()).text()), info.labels().get(Labels.CONTAINERD_VERSION));
+        // Every runtime component, its version and where it came from, in the labels and the result alike.
+        List<InstalledComponent> components = InstalledComponent.fromLabel(info.labels().get(InstalledComponent.LABEL));
+        assertEquals(List.of("containerd", "runc", "crictl", "cni-plugins"), components.stream().map(InstalledComponent::name).toList());
+        assertEquals(components, result.components());
+        assertEquals(components.get(0).version(), info.labels().get(Labels.CONTAINERD_VERSION));
+        assertEquals(components.get(1).version(), info.labels().get("dev.kind-build.runc-version"));
+        assertTrue(components.get(0).version().startsWith("2."), components.toString());
+        if (components.get(0).source().startsWith("debian ")) {
+            // No upstream here: one notice says Debian stood in, one what the missing crictl breaks.
+            assertEquals("debian sid", components.get(0).source());
+            assertEquals(List.of("2.1.9", "1.3.6", "", "1.9.1"), components.stream().map(InstalledComponent::version).toList());
+            assertEquals("absent", components.get(2).source());
+            assertEquals("none", info.labels().get("dev.kind-build.crictl-version"));
+            assertEquals(1, progress.notices().stream().filter(n -> n.contains("using Debian's packages instead of kind's pins: "
+                    + "containerd 2.1.9 (sid), runc 1.3.6 (sid), cni-plugins 1.9.1 (sid)")).count(), progress.notices().toString());
+            assertTrue(progress.notices().stream().anyMatch(n -> n.startsWith("no crictl in this base") && n.contains("kind load")
+                    && n.contains("kind export logs")), progress.notices().toString());
+        }
     }
 
     @Test
@@ -121,6 +140,8 @@ class BaseImageIT {
             assertTrue(result.path("reused").asBoolean(), result.toString());
             assertEquals(built.imageId(), result.path("imageId").asText());
             assertEquals("docker", result.path("output").path("format").asText());
+            assertEquals(built.components().get(0).version(), result.path("components").path(0).path("version").asText(), result.toString());
+            assertEquals(built.components().get(0).source(), result.path("components").path(0).path("source").asText());
             // skopeo, the independent reader: the archive's config is the engine's image.
             JsonNode manifest = JSON.readTree(Skopeo.run("inspect", "--raw", "docker-archive:" + archive));
             assertEquals(built.imageId(), manifest.path("config").path("digest").asText());

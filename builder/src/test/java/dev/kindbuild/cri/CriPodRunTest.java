@@ -87,11 +87,28 @@ class CriPodRunTest {
     }
 
     @Test
+    void anImageTheRuntimeDoesNotReportPinnedFailsBeforeAnyPod() throws Exception {
+        runtime.images.unpinned = true;
+        CriPodRun.Outcome outcome = start().run(PLAN);
+        assertFalse(outcome.ok());
+        assertTrue(outcome.detail().startsWith("sandbox image " + PAUSE + " is not pinned as the runtime reports it to kubelet"), outcome.detail());
+        assertTrue(runtime.lifecycleCalls().isEmpty(), runtime.lifecycleCalls().toString());
+    }
+
+    @Test
+    void containerdReportsPinnedImagesFrom17() {
+        assertTrue(CriPodRun.reportsPinned(new RuntimeVersion("containerd", "2.1.9", "v1")));
+        assertTrue(CriPodRun.reportsPinned(new RuntimeVersion("containerd", "1.7.24~ds1", "v1")));
+        assertFalse(CriPodRun.reportsPinned(new RuntimeVersion("containerd", "1.6.20~ds1", "v1")));
+        assertFalse(CriPodRun.reportsPinned(new RuntimeVersion("cri-o", "1.30.0", "v1")));
+    }
+
+    @Test
     void runsAPodThenStopsAndRemovesContainerAndSandbox() throws Exception {
         CriPodRun.Outcome outcome = start().run(PLAN);
         assertTrue(outcome.ok(), outcome.detail());
         assertEquals("pod sandbox (" + PAUSE + ") ready at 10.244.0.7 under kubelet-kubepods-besteffort-pod1f2e3d4c_0000_4111_8222_933344445555.slice"
-                + " (systemd cgroup driver), container from " + PAUSE + " running; both removed", outcome.detail());
+                + " (systemd cgroup driver), container from " + PAUSE + " running; both removed; both images reported pinned", outcome.detail());
         assertEquals(List.of("Status", "RunPodSandbox", "PodSandboxStatus", "CreateContainer", "StartContainer",
                 "StopContainer", "RemoveContainer", "StopPodSandbox", "RemovePodSandbox"), runtime.lifecycleCalls());
         assertTrue(runtime.sandboxes.isEmpty() && runtime.containers.isEmpty());
@@ -153,7 +170,7 @@ class CriPodRunTest {
         private int ids;
 
         List<String> lifecycleCalls() {
-            return calls.stream().filter(c -> !Set.of("ListContainers", "ListPodSandbox", "ContainerStatus", "ImageStatus").contains(c)).toList();
+            return calls.stream().filter(c -> !Set.of("Version", "ListContainers", "ListPodSandbox", "ContainerStatus", "ImageStatus").contains(c)).toList();
         }
 
         private <T> void reply(StreamObserver<T> out, String call, T value) {
@@ -265,12 +282,13 @@ class CriPodRunTest {
         /** Knows the pause image unless a test removes it. */
         final class FakeImages extends ImageServiceGrpc.ImageServiceImplBase {
             final Set<String> present = new java.util.HashSet<>(Set.of(PAUSE));
+            boolean unpinned;
 
             @Override
             public void imageStatus(ImageStatusRequest r, StreamObserver<ImageStatusResponse> out) {
                 ImageStatusResponse.Builder b = ImageStatusResponse.newBuilder();
                 if (present.contains(r.getImage().getImage())) {
-                    b.setImage(Image.newBuilder().setId("sha256:1").addRepoTags(r.getImage().getImage()).setPinned(true));
+                    b.setImage(Image.newBuilder().setId("sha256:1").addRepoTags(r.getImage().getImage()).setPinned(!unpinned));
                 }
                 reply(out, "ImageStatus", b.build());
             }

@@ -111,7 +111,7 @@ class BaseAndVersionChecksIT {
 
     @Test
     void aPlainDebianImageIsNotABaseImage() throws IOException {
-        String plain = List.of("kind-build/debian-bootstrap:bookworm-" + arch, "debian:bookworm-slim").stream()
+        String plain = List.of("kind-build/debian-bootstrap:" + dev.kindbuild.base.BaseImageRequest.DEFAULT_SUITE + "-" + arch, dev.kindbuild.base.BaseImageRequest.DEFAULT_FROM).stream()
                 .filter(ref -> engine.inspectImage(ref).isPresent()).findFirst()
                 .orElseThrow(() -> new AssertionError("the test base image was built from neither Debian image"));
         UserError e = buildFails(binaries("plain", V, V), Optional.of(plain), arch);

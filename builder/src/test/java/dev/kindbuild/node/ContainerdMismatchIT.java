@@ -29,12 +29,13 @@ import org.junit.jupiter.api.TestInstance;
 
 /**
  * A Kubernetes whose kubelet the base's containerd cannot serve is refused before anything is downloaded or pulled:
- * a stand-in v1.37.0 release on the bundled base (Debian bookworm's containerd 1.6), with both builders. The one
- * ERROR line names both versions; the release server saw no request for the tarball; nothing is left behind.
+ * a stand-in v1.20.2 release (its kubelet speaks CRI v1alpha2 only) on the bundled default base (containerd 2.x) given
+ * as --base-image, with both builders. The one ERROR line names both versions and the fix; the release server saw no
+ * request at all; nothing is left behind. (Without --base-image such a node gets the containerd 1.7 base.)
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ContainerdMismatchIT {
-    private static final String V = "v1.37.0";
+    private static final String V = "v1.20.2";
     private static final String TAG = "kind-build-test/containerd-mismatch:" + Leaks.PID;
 
     private DockerEngine engine;
@@ -90,16 +91,17 @@ class ContainerdMismatchIT {
         assertTrue(engine.inspectImage(TAG).isEmpty(), TAG + " was tagged");
         Leaks.assertNoContainers(engine);
         String line = errors.get(0);
-        assertTrue(line.contains("Kubernetes " + V + " needs containerd 2.0 or newer (its kubelet speaks CRI v1)"), line);
-        assertTrue(line.matches(".* has containerd 1\\.[67]\\.\\d+\\S* \\(.*\\): pass --base-image with a base whose containerd is 2\\.0 or newer.*"), line);
+        assertTrue(line.contains("Kubernetes " + V + " needs containerd older than 2.0 (its kubelet speaks CRI v1alpha2)"), line);
+        assertTrue(line.matches(".* has containerd 2\\.\\d+\\.\\d+\\S* \\(.*\\): pass --base-image with a base whose containerd is older than 2\\.0"
+                + " \\(`kind-build base-image --containerd 1\\.7` builds one.*"), line);
         return line;
     }
 
     @Test
-    void theDockerBuilderRefusesOnTheBundledBase() {
+    void theDockerBuilderRefusesAContainerd2Base() {
         String line = refused(CliRun.of("node-image", V, "--k8s-release-url", server.baseUri().toString(), "--image", TAG,
-                "--builder", "docker"));
-        assertTrue(line.contains("but base image " + bundledTag + " has containerd"), line);
+                "--builder", "docker", "--base-image", TestBaseImage.TAG));
+        assertTrue(line.contains("but base image " + TestBaseImage.TAG + " has containerd"), line);
     }
 
     @Test

@@ -23,7 +23,7 @@ public final class TestBaseImage {
      */
     public static synchronized BaseImageResult get(DockerEngine engine, boolean force, RecordingProgress progress) {
         if (built == null) {
-            boolean bootstrapExisted = engine.inspectImage("kind-build/debian-bootstrap:bookworm-" + engine.facts().architecture()).isPresent();
+            boolean bootstrapExisted = engine.inspectImage("kind-build/debian-bootstrap:" + dev.kindbuild.base.BaseImageRequest.DEFAULT_SUITE + "-" + engine.facts().architecture()).isPresent();
             BaseImageRequest request = new BaseImageRequest(Optional.of(TAG), BaseImageRequest.DEFAULT_FROM,
                     engine.facts().architecture(), BaseImageRequest.DEFAULT_MIRROR, force, false);
             built = new BaseImageBuild(engine, progress).run(request);
@@ -31,7 +31,7 @@ public final class TestBaseImage {
                 try (DockerEngine e = DockerEngine.connect()) {
                     e.removeImage(TAG);
                     if (!bootstrapExisted) {
-                        e.removeImage("kind-build/debian-bootstrap:bookworm-" + e.facts().architecture());
+                        e.removeImage("kind-build/debian-bootstrap:" + dev.kindbuild.base.BaseImageRequest.DEFAULT_SUITE + "-" + e.facts().architecture());
                     }
                 } catch (RuntimeException ignored) {
                     // best effort at exit

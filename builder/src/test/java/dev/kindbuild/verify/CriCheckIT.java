@@ -11,27 +11,17 @@ import dev.kindbuild.cri.RuntimeVersion;
 import dev.kindbuild.engine.ContainerFile;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.engine.NodeLauncher;
-import dev.kindbuild.image.RegistryAccess;
-import dev.kindbuild.image.RegistryMirrors;
-import dev.kindbuild.kube.KubernetesSource;
-import dev.kindbuild.node.NodeImageBuild;
-import dev.kindbuild.node.NodeImageRequest;
 import dev.kindbuild.node.NodeImageResult;
 import dev.kindbuild.registry.LocalRegistry;
-import dev.kindbuild.sample.SampleEnvironment;
 import dev.kindbuild.testing.ImageFiles;
-import dev.kindbuild.testing.ItTeardown;
 import dev.kindbuild.testing.Leaks;
+import dev.kindbuild.testing.StandInNode;
 import dev.kindbuild.testing.RecordingProgress;
-import dev.kindbuild.testing.TestBaseImage;
-import dev.kindbuild.testing.TestCache;
-import dev.kindbuild.testing.TestEngine;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
@@ -43,8 +33,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The "CRI v1 pod" check of `kind-build verify` against a real node: a stand-in v1.31.2 node (systemd cgroup driver,
- * as kubelet ≥ 1.24 in kind) runs a pod through its containerd's CRI v1, on containerd 1.6 and on Debian's containerd
- * 2.x copied over it; a sandbox image that is not there, and a pod under the wrong cgroup driver, fail the check and
+ * as kubelet ≥ 1.24 in kind) runs a pod through its containerd's CRI v1, on the bundled base's containerd 2.x and on
+ * Debian trixie's containerd 1.7 copied over it, both reporting the preloaded images pinned; a sandbox image that is not there, and a pod under the wrong cgroup driver, fail the check and
  * leave no sandbox and no container behind.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -52,35 +42,26 @@ class CriCheckIT {
     @RegisterExtension
     static final LocalRegistry REGISTRY = new LocalRegistry();
 
-    private static final String V = "v1.31.2";
     private static final String TAG = "kind-build-test/cri-it:" + Leaks.PID;
     private static final String ABSENT_SANDBOX_TAG = TAG + "-absent-sandbox";
-    private static final String CONTAINERD2_TAG = TAG + "-containerd2";
+    private static final String CONTAINERD17_TAG = TAG + "-containerd17";
     private static final String ABSENT = "registry.k8s.io/pause:0.0-absent";
     private static final String ENTRYPOINT = "ENTRYPOINT [\"/usr/local/bin/entrypoint\", \"/sbin/init\"]";
 
+    private StandInNode standIn;
     private DockerEngine engine;
-    private TestCache cache;
-    private SampleEnvironment env;
     private NodeImageResult node;
 
     @BeforeAll
     void buildNodeImage() throws IOException {
-        engine = TestEngine.connect();
-        String arch = engine.facts().architecture();
-        cache = TestCache.create();
-        RecordingProgress progress = new RecordingProgress();
-        TestBaseImage.get(engine, false, progress);
-        env = SampleEnvironment.start(V, arch, 0, REGISTRY.host(), progress);
-        RegistryMirrors mirrors = RegistryMirrors.parse(List.of("registry.k8s.io=" + REGISTRY.host(), "docker.io=" + REGISTRY.host()));
-        node = new NodeImageBuild(engine, progress).run(new NodeImageRequest(new KubernetesSource.Release(V, env.releaseUrl()),
-                Optional.of(TAG), Optional.of(TestBaseImage.TAG), arch, mirrors, RegistryAccess.defaults(), List.of(), false, false,
-                Optional.empty()));
+        standIn = StandInNode.build(TAG, REGISTRY);
+        engine = standIn.engine();
+        node = standIn.node();
     }
 
     @AfterAll
     void tearDown() {
-        ItTeardown.run(engine, List.of(ABSENT_SANDBOX_TAG, CONTAINERD2_TAG, TAG), env, cache, null);
+        standIn.remove(List.of(ABSENT_SANDBOX_TAG, CONTAINERD17_TAG));
     }
 
     @Test
@@ -91,11 +72,11 @@ class CriCheckIT {
         assertTrue(cri.detail().contains("under kubelet-kubepods-besteffort-pod") && cri.detail().contains(".slice (systemd cgroup driver)"),
                 cri.detail());
         assertTrue(cri.detail().contains("container from registry.k8s.io/pause:") && cri.detail().endsWith(
-                "running; both removed (CNI: kindnet's ptp config, as kindnetd writes it)"), cri.detail());
+                "running; both removed; both images reported pinned (CNI: kindnet's ptp config, as kindnetd writes it)"), cri.detail());
         RuntimeVersion runtime = report.runtime().orElseThrow();
         assertEquals("containerd", runtime.name());
         assertEquals("v1", runtime.apiVersion());
-        assertTrue(runtime.version().startsWith("1.6."), runtime.toString());
+        assertTrue(runtime.version().startsWith("2."), "the bundled base's containerd: " + runtime);
         assertTrue(report.passed(), describe(report));
         Leaks.assertNoContainers(engine);
     }
@@ -147,27 +128,28 @@ class CriCheckIT {
         Leaks.assertNoContainers(engine);
     }
 
-    /** Debian's containerd 2.x (scripts/fetch-containerd) over the node's 1.6: the node's version 2 config and CRI v1 hold. */
+    /** Debian trixie's containerd 1.7 (scripts/fetch-containerd) over the node's 2.x: the same config, CRI v1 and pins hold. */
     @Test
-    void aContainerd2NodeRunsThePodToo() {
+    void aContainerd17NodeRunsThePodToo() {
         Path bin = Path.of(System.getenv().getOrDefault("KIND_BUILD_CACHE", System.getProperty("user.home") + "/.cache/kind-build"))
-                .resolve("containerd/sid/usr/bin");
+                .resolve("containerd/trixie/usr/bin");
         boolean present = Files.isExecutable(bin.resolve("containerd"));
         if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-            assertTrue(present, "CI=true needs Debian's containerd 2.x in " + bin + ": run scripts/fetch-containerd");
+            assertTrue(present, "CI=true needs Debian trixie's containerd 1.7 in " + bin + ": run scripts/fetch-containerd");
         }
-        Assumptions.assumeTrue(present, "no containerd 2.x in " + bin + " (scripts/fetch-containerd)");
+        Assumptions.assumeTrue(present, "no containerd 1.7 in " + bin + " (scripts/fetch-containerd)");
         try (ImageFiles derived = new ImageFiles(engine, node.image())) {
             engine.copyFiles(derived.containerId(), List.of("containerd", "containerd-shim-runc-v2", "ctr").stream()
                     .map(b -> ContainerFile.ofHostFile("/usr/bin/" + b, 0755, bin.resolve(b))).toList());
-            engine.commit(derived.containerId(), CONTAINERD2_TAG, List.of(ENTRYPOINT));
+            engine.commit(derived.containerId(), CONTAINERD17_TAG, List.of(ENTRYPOINT));
         }
-        VerifyReport report = new NodeVerifier(engine, new RecordingProgress()).run(CONTAINERD2_TAG, true);
+        VerifyReport report = new NodeVerifier(engine, new RecordingProgress()).run(CONTAINERD17_TAG, true);
         RuntimeVersion runtime = report.runtime().orElseThrow(() -> new AssertionError(describe(report)));
-        assertTrue(runtime.version().startsWith("2."), runtime.toString());
+        assertTrue(runtime.version().startsWith("1.7."), runtime.toString());
         assertEquals("v1", runtime.apiVersion());
         Check cri = criCheck(report);
         assertTrue(cri.ok(), describe(report));
+        assertTrue(cri.detail().contains("both images reported pinned"), cri.detail());
         assertTrue(cri.detail().contains(".slice (systemd cgroup driver)"), cri.detail());
         Leaks.assertNoContainers(engine);
     }

@@ -34,4 +34,14 @@ class NodeArchTest {
                 e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
     }
+
+    @Test
+    void aServiceSystemdCouldNotSpawnIsExplainedByTheEmulationOnlyWhenEmulated() {
+        String emulated = NodeArch.of(image("arm64"), "amd64").unspawnable();
+        assertTrue(emulated.contains("qemu-user emulation") && emulated.contains("on an arm64 machine")
+                && emulated.contains("--debian-suite bookworm"), emulated);
+        String nativeNode = NodeArch.of(image("amd64"), "amd64").unspawnable();
+        assertFalse(nativeNode.contains("qemu"), nativeNode);
+        assertTrue(nativeNode.contains("journalctl -b"), nativeNode);
+    }
 }

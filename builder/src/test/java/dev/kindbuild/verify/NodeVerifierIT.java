@@ -9,27 +9,18 @@ import dev.kindbuild.UserError;
 import dev.kindbuild.engine.ContainerFile;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.image.ContentStoreLayout;
-import dev.kindbuild.image.RegistryAccess;
-import dev.kindbuild.image.RegistryMirrors;
-import dev.kindbuild.kube.KubernetesSource;
-import dev.kindbuild.node.NodeImageBuild;
-import dev.kindbuild.node.NodeImageRequest;
 import dev.kindbuild.node.NodeImageResult;
 import dev.kindbuild.node.NodeLayout;
 import dev.kindbuild.registry.LocalRegistry;
-import dev.kindbuild.sample.SampleEnvironment;
 import dev.kindbuild.sample.SampleImage;
 import dev.kindbuild.testing.ImageFiles;
-import dev.kindbuild.testing.ItTeardown;
 import dev.kindbuild.testing.Leaks;
+import dev.kindbuild.testing.StandInNode;
 import dev.kindbuild.testing.RecordingProgress;
-import dev.kindbuild.testing.TestBaseImage;
-import dev.kindbuild.testing.TestCache;
-import dev.kindbuild.testing.TestEngine;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -47,33 +38,24 @@ class NodeVerifierIT {
     @RegisterExtension
     static final LocalRegistry REGISTRY = new LocalRegistry();
 
-    private static final String V = "v1.31.2";
     private static final String TAG = "kind-build-test/verify-it:" + Leaks.PID;
     private static final String CORRUPT_TAG = TAG + "-corrupt";
     private static final String ENTRYPOINT = "ENTRYPOINT [\"/usr/local/bin/entrypoint\", \"/sbin/init\"]";
 
+    private StandInNode standIn;
     private DockerEngine engine;
-    private TestCache cache;
-    private SampleEnvironment env;
     private NodeImageResult node;
 
     @BeforeAll
     void buildNodeImage() throws IOException {
-        engine = TestEngine.connect();
-        String arch = engine.facts().architecture();
-        cache = TestCache.create();
-        RecordingProgress progress = new RecordingProgress();
-        TestBaseImage.get(engine, false, progress);
-        env = SampleEnvironment.start(V, arch, 0, REGISTRY.host(), progress);
-        RegistryMirrors mirrors = RegistryMirrors.parse(List.of("registry.k8s.io=" + REGISTRY.host(), "docker.io=" + REGISTRY.host()));
-        node = new NodeImageBuild(engine, progress).run(new NodeImageRequest(new KubernetesSource.Release(V, env.releaseUrl()),
-                Optional.of(TAG), Optional.of(TestBaseImage.TAG), arch, mirrors, RegistryAccess.defaults(), List.of(), false, false,
-                Optional.empty()));
+        standIn = StandInNode.build(TAG, REGISTRY);
+        engine = standIn.engine();
+        node = standIn.node();
     }
 
     @AfterAll
     void tearDown() {
-        ItTeardown.run(engine, List.of(CORRUPT_TAG, TAG), env, cache, null);
+        standIn.remove(List.of(CORRUPT_TAG));
     }
 
     /**
@@ -127,6 +109,29 @@ class NodeVerifierIT {
             }
         }
         assertEquals(List.of(), failures, failures.size() + " of " + boots + " boots lost images");
+        Leaks.assertNoContainers(engine);
+    }
+
+    /**
+     * containerd failing its first start at boot (systemd restarts it a second later) must not cost the node its
+     * images: the loader waits for containerd rather than giving up with systemd's start job.
+     */
+    @Test
+    void aContainerdThatFailsItsFirstStartStillGetsEveryImageLoaded() {
+        String flakyTag = TAG + "-flaky-containerd";
+        String dropIn = "[Service]\n"
+                + "ExecStartPre=/bin/sh -c 'test -e /run/kind-build-test-started || { touch /run/kind-build-test-started; exit 1; }'\n";
+        try (ImageFiles derived = new ImageFiles(engine, node.image())) {
+            engine.copyFiles(derived.containerId(), List.of(ContainerFile.ofBytes(
+                    "/etc/systemd/system/containerd.service.d/90-fail-first-start.conf", 0644, dropIn.getBytes(StandardCharsets.UTF_8))));
+            engine.commit(derived.containerId(), flakyTag, List.of(ENTRYPOINT));
+        }
+        try {
+            VerifyReport report = new NodeVerifier(engine, new RecordingProgress()).run(flakyTag, true);
+            assertTrue(report.passed(), describe(report));
+        } finally {
+            engine.removeImage(flakyTag);
+        }
         Leaks.assertNoContainers(engine);
     }
 

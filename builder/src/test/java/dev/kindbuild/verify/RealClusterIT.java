@@ -26,7 +26,6 @@ import dev.kindbuild.registry.LocalRegistry;
 import dev.kindbuild.testing.CliRun;
 import dev.kindbuild.testing.Leaks;
 import dev.kindbuild.testing.RecordingProgress;
-import dev.kindbuild.testing.TestBaseImage;
 import dev.kindbuild.testing.TestEmulation;
 import dev.kindbuild.testing.TestEngine;
 import java.io.IOException;
@@ -89,7 +88,6 @@ class RealClusterIT {
         mirrors = RegistryMirrors.parse(List.of("k8s.gcr.io=" + REGISTRY.host(), "registry.k8s.io=" + REGISTRY.host(),
                 "docker.io=" + REGISTRY.host()));
         work = Files.createTempDirectory("kind-build-real-");
-        TestBaseImage.get(engine, false, new RecordingProgress());
     }
 
     @AfterAll
@@ -107,6 +105,8 @@ class RealClusterIT {
     void aNodeImageFromTheRealSourceTreeRunsACluster() {
         NodeImageResult node = build(new KubernetesSource.SourceTree(tree), "source", Optional.of(goRoot));
         assertEquals(VERSION, node.version());
+        String containerd = engine.inspectImage(node.image()).orElseThrow().labels().get("dev.kind-build.containerd-version");
+        assertTrue(containerd.startsWith("1.7."), "the bundled base for " + VERSION + " has containerd " + containerd);
         sourceBuild = new KubernetesResolver(KubernetesResolver.Options.defaults(engine.facts().architecture())
                 .withGoRoot(Optional.of(goRoot)).withFallbackVersion(Optional.of(VERSION)), new RecordingProgress())
                 .resolve(new KubernetesSource.SourceTree(tree), work.resolve("resolve"));
@@ -126,7 +126,7 @@ class RealClusterIT {
     void theDaemonlessBuildersImageOfTheTreeRunsACluster() {
         String tag = REGISTRY.host() + "/" + TAG_PREFIX.replaceFirst(":.*$", "") + ":oci-" + Leaks.PID;
         tags.add(tag);
-        NodeImageRequest request = new NodeImageRequest(new KubernetesSource.SourceTree(tree), Optional.of(tag), Optional.of(TestBaseImage.TAG),
+        NodeImageRequest request = new NodeImageRequest(new KubernetesSource.SourceTree(tree), Optional.of(tag), Optional.empty(),
                 engine.facts().architecture(), mirrors, RegistryAccess.defaults(), List.of(), false, false, Optional.empty(),
                 Optional.of(VERSION), Optional.of(goRoot));
         DaemonlessNodeBuild.Result built = new DaemonlessNodeBuild(ImageStore.defaultLocation(), new RecordingProgress()).run(request,
@@ -187,9 +187,16 @@ class RealClusterIT {
         String flags = run(projectRoot.resolve("scripts/real-cluster-images").toString(), REGISTRY.host() + "/arm64", tree.toString(), "arm64");
         String tag = TAG_PREFIX + "arm64";
         tags.add(tag);
+        // Not the bundled base (trixie's containerd 1.7): its systemd 257 cannot spawn services under qemu-user, so the
+        // node could not boot here. Bookworm's containerd 1.6 speaks CRI v1alpha2 to this kubelet as well.
+        String base = TAG_PREFIX + "base-bookworm-arm64";
+        tags.add(base);
+        CliRun baseBuilt = CliRun.of("base-image", "--arch", "arm64", "--debian-suite", "bookworm", "--containerd", "1.6", "--image", base);
+        assertEquals(0, baseBuilt.exit(), baseBuilt.err());
         Path archive = work.resolve("node-arm64.tar");
         List<String> args = new ArrayList<>(List.of("node-image", "--type", "source", tree.toString(), "--k8s-version", VERSION,
-                "--arch", "arm64", "--builder", "oci", "--go-root", goRoot.toString(), "--image", tag, "--output", archive.toString()));
+                "--arch", "arm64", "--builder", "oci", "--base-image", base, "--go-root", goRoot.toString(), "--image", tag,
+                "--output", archive.toString()));
         args.addAll(List.of(flags.strip().split("\\s+")));
         CliRun built = CliRun.of(args.toArray(String[]::new));
         assertEquals(0, built.exit(), built.err());
@@ -224,7 +231,8 @@ class RealClusterIT {
     private NodeImageResult build(KubernetesSource source, String name, Optional<Path> go) {
         String tag = TAG_PREFIX + name;
         tags.add(tag);
-        NodeImageRequest request = new NodeImageRequest(source, Optional.of(tag), Optional.of(TestBaseImage.TAG),
+        // No --base-image: v1.20's kubelet speaks CRI v1alpha2 only, so the bundled containerd 1.7 base is taken.
+        NodeImageRequest request = new NodeImageRequest(source, Optional.of(tag), Optional.empty(),
                 engine.facts().architecture(), mirrors, RegistryAccess.defaults(), List.of(), false, false, Optional.empty(),
                 go.isPresent() ? Optional.of(VERSION) : Optional.empty(), go);
         return new NodeImageBuild(engine, new RecordingProgress()).run(request);

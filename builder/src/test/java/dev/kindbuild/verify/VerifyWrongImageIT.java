@@ -36,7 +36,7 @@ class VerifyWrongImageIT {
         try (DockerEngine engine = TestEngine.connect()) {
             String arch = engine.facts().architecture();
             TestBaseImage.get(engine, false, new RecordingProgress());
-            String plain = List.of("kind-build/debian-bootstrap:bookworm-" + arch, "debian:bookworm-slim").stream()
+            String plain = List.of("kind-build/debian-bootstrap:" + dev.kindbuild.base.BaseImageRequest.DEFAULT_SUITE + "-" + arch, dev.kindbuild.base.BaseImageRequest.DEFAULT_FROM).stream()
                     .filter(ref -> engine.inspectImage(ref).isPresent()).findFirst()
                     .orElseThrow(() -> new AssertionError("the test base image was built from neither Debian image"));
             long start = System.nanoTime();

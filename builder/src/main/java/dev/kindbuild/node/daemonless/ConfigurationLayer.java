@@ -30,7 +30,7 @@ final class ConfigurationLayer {
     static void checkBase(ImageContents base, String name) {
         List<String> missing = new ArrayList<>();
         for (String path : EnsureBaseImage.REQUIRED_FILES) {
-            if (!base.exists(path)) {
+            if (EnsureBaseImage.alternatives(path).stream().noneMatch(base::exists)) {
                 missing.add(path);
             }
         }

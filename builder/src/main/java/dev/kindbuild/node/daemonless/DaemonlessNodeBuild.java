@@ -171,14 +171,20 @@ public final class DaemonlessNodeBuild {
             // --no-cache: nothing the store holds from earlier runs is taken, neither images nor a finished node.
             boolean reuse = !request.noCache();
             // The base comes first: a containerd that cannot serve this Kubernetes is refused before any download.
+            // The bundled base depends on the version, so a source that does not name it (a tree, a tarball) is read first.
+            Optional<KubernetesArtifacts> early = request.baseImage().isEmpty() && source.knownVersion().isEmpty()
+                    ? Optional.of(timed.step("Preparing Kubernetes", () -> resolver.resolve(source, work.resolve("k8s")),
+                            a -> a.version() + " from " + a.origin()))
+                    : Optional.empty();
+            Optional<dev.kindbuild.kube.KubeVersion> version = source.knownVersion().or(() -> early.map(KubernetesArtifacts::kubeVersion));
             ObtainBaseImage.Base base = timed.step("Reading base image", () -> ObtainBaseImage.run(baseSource, store, options.engine(),
-                    new RegistryPull(clients, request.mirrors(), store, timed, reuse), arch, reuse, timed),
+                    new RegistryPull(clients, request.mirrors(), store, timed, reuse), arch, version, reuse, timed),
                     b -> b.name() + (b.name().equals(b.image().manifest().digest()) ? "" : " " + b.image().manifest().digest().substring(0, 19)));
             Optional<BaseContainerd> containerd = ObtainBaseImage.containerd(base, store);
             source.knownVersion().ifPresent(v -> BaseContainerd.checkStep(timed, v, containerd, base.name()));
 
-            KubernetesArtifacts k8s = timed.step("Preparing Kubernetes", () -> resolver.resolve(source, work.resolve("k8s")),
-                    a -> a.version() + " from " + a.origin());
+            KubernetesArtifacts k8s = early.isPresent() ? early.get() : timed.step("Preparing Kubernetes",
+                    () -> resolver.resolve(source, work.resolve("k8s")), a -> a.version() + " from " + a.origin());
             k8s.binaries().forEach((name, file) -> ArchGuard.checkBinary(name + " of Kubernetes " + k8s.version(), file, arch));
             if (source.knownVersion().isEmpty()) {
                 BaseContainerd.checkStep(timed, k8s.kubeVersion(), containerd, base.name());

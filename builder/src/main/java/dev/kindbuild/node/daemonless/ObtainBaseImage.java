@@ -44,8 +44,8 @@ final class ObtainBaseImage {
      * or engine image is read again, a registry image pulled again (give {@code pull} that does not reuse the store).
      */
     static Base run(BaseImageSource source, ImageStore store, Optional<DockerEngine> engine, RegistryPull pull, String arch,
-            boolean reuse, Progress progress) {
-        Base base = obtain(source, store, engine, pull, arch, reuse, progress);
+            Optional<dev.kindbuild.kube.KubeVersion> version, boolean reuse, Progress progress) {
+        Base base = obtain(source, store, engine, pull, arch, version, reuse, progress);
         check(base, arch);
         return base;
     }
@@ -57,6 +57,12 @@ final class ObtainBaseImage {
 
     static Base obtain(BaseImageSource source, ImageStore store, Optional<DockerEngine> engine, RegistryPull pull,
             String arch, boolean reuse, Progress progress) {
+        return obtain(source, store, engine, pull, arch, Optional.empty(), reuse, progress);
+    }
+
+    /** {@code version}: the Kubernetes the bundled base must serve, when known (see EnsureBaseImage). */
+    static Base obtain(BaseImageSource source, ImageStore store, Optional<DockerEngine> engine, RegistryPull pull,
+            String arch, Optional<dev.kindbuild.kube.KubeVersion> version, boolean reuse, Progress progress) {
         if (source instanceof BaseImageSource.DockerArchiveFile d) {
             StoredImage image = fromFile(store, d.file(), arch, reuse, () -> ArchiveImport.dockerArchive(store, d.file()));
             return new Base(image, image.manifest().digest(), Optional.empty());
@@ -85,7 +91,7 @@ final class ObtainBaseImage {
         }
         DockerEngine e = engine.orElseThrow(() -> new UserError("no Docker engine to build the bundled base image in: give "
                 + "--base-image REF, docker-archive:PATH or oci-archive:PATH (e.g. `docker save` of a kindest/base image)"));
-        String ref = EnsureBaseImage.run(e, Optional.empty(), arch, progress);
+        String ref = EnsureBaseImage.run(e, Optional.empty(), arch, version, progress);
         return new Base(fromEngine(store, e, ref, reuse), ref, Optional.empty());
     }
 
