@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Measures what README quotes: cold and warm base-image and node-image builds, node image size, boot-to-images-loaded
+# Measures what docs/measured.md quotes: cold and warm base-image and node-image builds, node image size, boot-to-images-loaded
 # time and the tool's peak memory, on the sample release (see scripts/demo). Prints a Markdown table.
 # Cold means nothing cached: it removes kind-build's base images, their build cache, the Debian bootstrap image and
 # uses an empty download/image cache. Run it on a machine where that is acceptable.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Measures what README quotes for the real arm64 node: the images for arm64 (scripts/real-cluster-images), a warm
+# Measures what docs/measured.md quotes for the real arm64 node: the images for arm64 (scripts/real-cluster-images), a warm
 # daemonless build of the v1.20.2 tree cross-compiled for linux/arm64 (run twice; the second run is the warm
 # figure), and `verify --offline` of that node under binfmt emulation. Prints a Markdown table.
 # The first run of scripts/fetch-real-kubernetes and the first compile take minutes; they are not measured.
