@@ -1,8 +1,8 @@
 package dev.kindbuild.cli;
 
 import dev.kindbuild.UserError;
-import dev.kindbuild.kube.EnvProxySelector;
-import dev.kindbuild.kube.Urls;
+import dev.kindbuild.support.EnvProxySelector;
+import dev.kindbuild.support.Urls;
 import dev.kindbuild.lifecycle.Interruption;
 import picocli.AutoComplete;
 import picocli.CommandLine;

@@ -9,7 +9,7 @@ import dev.kindbuild.image.archive.ArchiveFormat;
 import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.kube.KubeVersion;
 import dev.kindbuild.kube.KubernetesSource;
-import dev.kindbuild.kube.Urls;
+import dev.kindbuild.support.Urls;
 import dev.kindbuild.node.ImageRecord;
 import dev.kindbuild.node.NodeImageBuild;
 import dev.kindbuild.node.NodeImageRequest;

@@ -2,7 +2,7 @@ package dev.kindbuild.cli;
 
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.progress.Progress;
-import dev.kindbuild.registry.ImagePush;
+import dev.kindbuild.image.registry.EnginePush;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -23,6 +23,6 @@ final class RegistryOptions {
         if (!push) {
             return Optional.empty();
         }
-        return Optional.of(ImagePush.push(engine, image, insecureRegistries, progress));
+        return Optional.of(EnginePush.push(engine, image, insecureRegistries, progress));
     }
 }

@@ -1,7 +1,7 @@
 package dev.kindbuild.components;
 
 import dev.kindbuild.UserError;
-import dev.kindbuild.kube.Sha256;
+import dev.kindbuild.support.Sha256;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -2,7 +2,7 @@ package dev.kindbuild.components;
 
 import dev.kindbuild.UserError;
 import dev.kindbuild.kube.Downloader;
-import dev.kindbuild.kube.Sha256;
+import dev.kindbuild.support.Sha256;
 import dev.kindbuild.progress.Progress;
 import java.io.IOException;
 import java.net.ConnectException;

@@ -1,6 +1,7 @@
 package dev.kindbuild.kube;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kindbuild.support.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -2,6 +2,7 @@ package dev.kindbuild.kube;
 
 import dev.kindbuild.UserError;
 import dev.kindbuild.progress.Progress;
+import dev.kindbuild.support.Sha256;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -6,6 +6,7 @@ import dev.kindbuild.kube.KubernetesSource.File;
 import dev.kindbuild.kube.KubernetesSource.Release;
 import dev.kindbuild.kube.KubernetesSource.SourceTree;
 import dev.kindbuild.kube.KubernetesSource.Url;
+import dev.kindbuild.support.Urls;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;

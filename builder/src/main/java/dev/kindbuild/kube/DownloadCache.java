@@ -1,5 +1,6 @@
 package dev.kindbuild.kube;
 
+import dev.kindbuild.support.Sha256;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;

@@ -3,6 +3,7 @@ package dev.kindbuild.kube;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kindbuild.lifecycle.TempPaths;
+import dev.kindbuild.support.Sha256;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;

@@ -3,6 +3,8 @@ package dev.kindbuild.kube;
 import dev.kindbuild.UserError;
 import dev.kindbuild.lifecycle.CleanupStack;
 import dev.kindbuild.progress.Progress;
+import dev.kindbuild.support.Sha256;
+import dev.kindbuild.support.Urls;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

@@ -1,6 +1,7 @@
 package dev.kindbuild.kube;
 
 import dev.kindbuild.UserError;
+import dev.kindbuild.support.Urls;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;

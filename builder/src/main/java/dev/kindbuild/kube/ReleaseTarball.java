@@ -1,6 +1,7 @@
 package dev.kindbuild.kube;
 
 import dev.kindbuild.UserError;
+import dev.kindbuild.support.Sha256;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -3,6 +3,7 @@ package dev.kindbuild.kube;
 import dev.kindbuild.UserError;
 import dev.kindbuild.lifecycle.TempPaths;
 import dev.kindbuild.progress.Progress;
+import dev.kindbuild.support.Sha256;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;

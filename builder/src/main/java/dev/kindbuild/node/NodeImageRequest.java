@@ -5,7 +5,7 @@ import dev.kindbuild.image.ImageRef;
 import dev.kindbuild.image.RegistryAccess;
 import dev.kindbuild.image.RegistryMirrors;
 import dev.kindbuild.kube.KubernetesSource;
-import dev.kindbuild.kube.Sha256;
+import dev.kindbuild.support.Sha256;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;

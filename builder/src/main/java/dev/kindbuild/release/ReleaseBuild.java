@@ -64,7 +64,7 @@ public final class ReleaseBuild {
                     + " OCI indexes pushed, only if every build succeeded:");
             for (String v : file.versions()) {
                 out.add("  " + file.tag(v) + "  ← " + String.join(" + ", file.arches().stream().map(a -> "linux/" + a).toList())
-                        + ", Kubernetes " + v + " from " + dev.kindbuild.kube.Urls.redact(file.releaseUrl()));
+                        + ", Kubernetes " + v + " from " + dev.kindbuild.support.Urls.redact(file.releaseUrl()));
             }
             out.add("  base image: " + file.baseImage().map(ImageRef::redact).orElse("the bundled recipe, built per arch in the engine"));
             if (!file.extraImages().isEmpty()) {

@@ -101,7 +101,7 @@ public record ReleaseFile(ImageRef repository, List<String> versions, List<Strin
                 ImageRef.check(b, file + ": baseImage");
             }
         });
-        URI releaseUrl = dev.kindbuild.kube.Urls.parseHttpUrl(f.string("kubernetesReleaseUrl").orElse("https://dl.k8s.io"));
+        URI releaseUrl = dev.kindbuild.support.Urls.parseHttpUrl(f.string("kubernetesReleaseUrl").orElse("https://dl.k8s.io"));
         List<String> mirrors = new ArrayList<>();
         Object m = map.get("registryMirrors");
         if (m instanceof Map<?, ?> mm) {

@@ -3,7 +3,7 @@ package dev.kindbuild.sample;
 import dev.kindbuild.CacheLocation;
 import dev.kindbuild.image.layer.ParallelGzipOutputStream;
 import dev.kindbuild.kube.KubernetesResolver;
-import dev.kindbuild.kube.Sha256;
+import dev.kindbuild.support.Sha256;
 import dev.kindbuild.lifecycle.TempPaths;
 import java.io.BufferedOutputStream;
 import java.io.IOException;

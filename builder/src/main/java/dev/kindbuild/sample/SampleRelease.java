@@ -2,7 +2,7 @@ package dev.kindbuild.sample;
 
 import dev.kindbuild.kube.KubeVersion;
 import dev.kindbuild.kube.KubernetesResolver;
-import dev.kindbuild.kube.Sha256;
+import dev.kindbuild.support.Sha256;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;

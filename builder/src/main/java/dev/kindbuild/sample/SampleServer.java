@@ -2,7 +2,7 @@ package dev.kindbuild.sample;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import dev.kindbuild.kube.Sha256;
+import dev.kindbuild.support.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

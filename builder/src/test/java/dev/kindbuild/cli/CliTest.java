@@ -73,7 +73,7 @@ class CliTest {
     void environmentProxySettingsBecomeTheJvmDefault() {
         run("version");
         // jib's registry client and the downloader both ask the default selector: one set of proxy rules for all.
-        assertTrue(java.net.ProxySelector.getDefault() instanceof dev.kindbuild.kube.EnvProxySelector);
+        assertTrue(java.net.ProxySelector.getDefault() instanceof dev.kindbuild.support.EnvProxySelector);
         assertEquals(java.util.List.of(java.net.Proxy.NO_PROXY),
                 java.net.ProxySelector.getDefault().select(java.net.URI.create("http://127.0.0.1:5000/v2/")));
     }

@@ -12,7 +12,7 @@ import dev.kindbuild.engine.ExecResult;
 import dev.kindbuild.engine.ImageInfo;
 import dev.kindbuild.kube.DownloadCache;
 import dev.kindbuild.kube.Downloader;
-import dev.kindbuild.kube.Sha256;
+import dev.kindbuild.support.Sha256;
 import dev.kindbuild.lifecycle.TempPaths;
 import dev.kindbuild.recipe.RecipeTree.RecipeFile;
 import dev.kindbuild.testing.CliRun;

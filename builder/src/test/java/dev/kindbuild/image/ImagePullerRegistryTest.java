@@ -11,7 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kindbuild.UserError;
 import dev.kindbuild.progress.BuildEvent;
 import dev.kindbuild.progress.Progress;
-import dev.kindbuild.registry.LocalRegistry;
+import dev.kindbuild.testing.LocalRegistry;
 import dev.kindbuild.sample.SampleImages;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

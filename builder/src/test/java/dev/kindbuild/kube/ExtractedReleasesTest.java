@@ -3,6 +3,7 @@ package dev.kindbuild.kube;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kindbuild.support.Sha256;
 import dev.kindbuild.testing.FileDamage;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -11,6 +11,7 @@ import dev.kindbuild.progress.Progress;
 import dev.kindbuild.sample.SampleRelease;
 import dev.kindbuild.sample.SampleServer;
 import com.sun.net.httpserver.HttpServer;
+import dev.kindbuild.support.Sha256;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

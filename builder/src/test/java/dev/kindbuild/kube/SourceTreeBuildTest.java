@@ -8,6 +8,7 @@ import dev.kindbuild.UserError;
 import dev.kindbuild.image.DockerArchive;
 import dev.kindbuild.progress.BuildEvent;
 import dev.kindbuild.progress.Progress;
+import dev.kindbuild.support.Sha256;
 import dev.kindbuild.testing.FakeKubernetesTree;
 import java.io.IOException;
 import java.io.InputStream;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kindbuild.image.ContentStoreLayout;
 import dev.kindbuild.image.store.MediaTypes;
-import dev.kindbuild.kube.Sha256;
+import dev.kindbuild.support.Sha256;
 import dev.kindbuild.recipe.RecipeTree;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

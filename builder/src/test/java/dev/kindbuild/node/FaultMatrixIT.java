@@ -11,7 +11,7 @@ import dev.kindbuild.image.RegistryAccess;
 import dev.kindbuild.image.RegistryMirrors;
 import dev.kindbuild.kube.KubernetesSource;
 import dev.kindbuild.lifecycle.TempPaths;
-import dev.kindbuild.registry.LocalRegistry;
+import dev.kindbuild.testing.LocalRegistry;
 import dev.kindbuild.sample.SampleEnvironment;
 import dev.kindbuild.testing.Leaks;
 import dev.kindbuild.testing.RecordingProgress;

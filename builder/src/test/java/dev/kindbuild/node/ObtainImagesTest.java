@@ -13,7 +13,7 @@ import dev.kindbuild.image.RegistryMirrors;
 import dev.kindbuild.kube.KubernetesArtifacts;
 import dev.kindbuild.progress.BuildEvent;
 import dev.kindbuild.progress.Progress;
-import dev.kindbuild.registry.LocalRegistry;
+import dev.kindbuild.testing.LocalRegistry;
 import dev.kindbuild.sample.SampleImages;
 import dev.kindbuild.testing.RecordingProgress;
 import java.nio.file.Path;

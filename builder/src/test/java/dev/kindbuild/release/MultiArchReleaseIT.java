@@ -14,7 +14,7 @@ import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.image.store.StoredImage;
 import dev.kindbuild.node.ArchGuard;
 import dev.kindbuild.node.NodeLayout;
-import dev.kindbuild.registry.LocalRegistry;
+import dev.kindbuild.testing.LocalRegistry;
 import dev.kindbuild.sample.SampleEnvironment;
 import dev.kindbuild.sample.SampleImages;
 import dev.kindbuild.sample.SampleSize;
@@ -339,7 +339,7 @@ class MultiArchReleaseIT {
             byte[] raw = Skopeo.run("inspect", "--cert-dir", certDir, "--creds", USER + ":" + PASSWORD, "--raw", "docker://" + tag);
             JsonNode index = JSON.readTree(raw);
             assertEquals(Set.of("linux/amd64", "linux/arm64"), platforms(index));
-            String digest = "sha256:" + dev.kindbuild.kube.Sha256.of(raw);
+            String digest = "sha256:" + dev.kindbuild.support.Sha256.of(raw);
             assertTrue(run.out().contains(tag + "@" + digest + "\n"), "pinned index of " + v + " printed: " + run.out());
             for (JsonNode m : index.path("manifests")) {
                 String arch = m.path("platform").path("architecture").asText();

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kindbuild.kube.Sha256;
+import dev.kindbuild.support.Sha256;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -46,12 +46,12 @@ public final class ImageFiles implements AutoCloseable {
         try (InputStream in = engine.copyOut(id, path); TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
             for (TarArchiveEntry e; (e = tar.getNextEntry()) != null; ) {
                 if (e.isFile()) {
-                    java.security.MessageDigest md = dev.kindbuild.kube.Sha256.newDigest();
+                    java.security.MessageDigest md = dev.kindbuild.support.Sha256.newDigest();
                     byte[] buf = new byte[1 << 16];
                     for (int n; (n = tar.read(buf)) > 0; ) {
                         md.update(buf, 0, n);
                     }
-                    return dev.kindbuild.kube.Sha256.hex(md);
+                    return dev.kindbuild.support.Sha256.hex(md);
                 }
             }
         } catch (IOException e) {

@@ -7,7 +7,6 @@ import dev.kindbuild.kube.KubernetesSource;
 import dev.kindbuild.node.NodeImageBuild;
 import dev.kindbuild.node.NodeImageRequest;
 import dev.kindbuild.node.NodeImageResult;
-import dev.kindbuild.registry.LocalRegistry;
 import dev.kindbuild.sample.SampleEnvironment;
 import java.io.IOException;
 import java.util.ArrayList;

@@ -12,7 +12,7 @@ import dev.kindbuild.engine.ContainerFile;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.engine.NodeLauncher;
 import dev.kindbuild.node.NodeImageResult;
-import dev.kindbuild.registry.LocalRegistry;
+import dev.kindbuild.testing.LocalRegistry;
 import dev.kindbuild.testing.ImageFiles;
 import dev.kindbuild.testing.Leaks;
 import dev.kindbuild.testing.StandInNode;

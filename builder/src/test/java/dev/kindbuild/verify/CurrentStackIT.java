@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kindbuild.engine.Labels;
 import dev.kindbuild.kube.ContainerdVersion;
-import dev.kindbuild.registry.LocalRegistry;
+import dev.kindbuild.testing.LocalRegistry;
 import dev.kindbuild.testing.CliRun;
 import dev.kindbuild.testing.Leaks;
 import dev.kindbuild.testing.RecordingProgress;

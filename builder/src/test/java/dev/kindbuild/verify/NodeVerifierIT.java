@@ -11,7 +11,7 @@ import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.image.ContentStoreLayout;
 import dev.kindbuild.node.NodeImageResult;
 import dev.kindbuild.node.NodeLayout;
-import dev.kindbuild.registry.LocalRegistry;
+import dev.kindbuild.testing.LocalRegistry;
 import dev.kindbuild.sample.SampleImage;
 import dev.kindbuild.testing.ImageFiles;
 import dev.kindbuild.testing.Leaks;

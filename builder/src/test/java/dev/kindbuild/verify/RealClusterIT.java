@@ -22,7 +22,7 @@ import dev.kindbuild.node.NodeImageBuild;
 import dev.kindbuild.node.NodeImageRequest;
 import dev.kindbuild.node.NodeImageResult;
 import dev.kindbuild.node.daemonless.DaemonlessNodeBuild;
-import dev.kindbuild.registry.LocalRegistry;
+import dev.kindbuild.testing.LocalRegistry;
 import dev.kindbuild.testing.CliRun;
 import dev.kindbuild.testing.Leaks;
 import dev.kindbuild.testing.RecordingProgress;

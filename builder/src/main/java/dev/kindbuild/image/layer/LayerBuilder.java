@@ -4,7 +4,7 @@ import dev.kindbuild.UserError;
 import dev.kindbuild.image.store.Descriptor;
 import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.image.store.MediaTypes;
-import dev.kindbuild.kube.Sha256;
+import dev.kindbuild.support.Sha256;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,6 +1,6 @@
 package dev.kindbuild.image.store;
 
-import dev.kindbuild.kube.Sha256;
+import dev.kindbuild.support.Sha256;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kindbuild.UserError;
-import dev.kindbuild.kube.Sha256;
+import dev.kindbuild.support.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

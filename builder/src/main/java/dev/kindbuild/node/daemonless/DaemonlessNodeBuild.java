@@ -19,7 +19,7 @@ import dev.kindbuild.image.store.StoredImage;
 import dev.kindbuild.kube.KubernetesArtifacts;
 import dev.kindbuild.kube.KubernetesResolver;
 import dev.kindbuild.kube.KubernetesSource;
-import dev.kindbuild.kube.Sha256;
+import dev.kindbuild.support.Sha256;
 import dev.kindbuild.lifecycle.CleanupStack;
 import dev.kindbuild.lifecycle.TempPaths;
 import dev.kindbuild.node.AddonManifests;

@@ -112,7 +112,7 @@ final class DeliverImage {
      * again (an archive of the same image, tag and format is the same bytes); a file changed since, by size or mtime, is.
      */
     private static String markName(Path file) {
-        return "kind-build.output/" + dev.kindbuild.kube.Sha256.of(file.toAbsolutePath().normalize().toString()
+        return "kind-build.output/" + dev.kindbuild.support.Sha256.of(file.toAbsolutePath().normalize().toString()
                 .getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 

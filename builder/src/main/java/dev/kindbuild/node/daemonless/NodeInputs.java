@@ -3,7 +3,7 @@ package dev.kindbuild.node.daemonless;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kindbuild.image.layer.CanonicalJson;
-import dev.kindbuild.kube.Sha256;
+import dev.kindbuild.support.Sha256;
 import java.time.Instant;
 import java.util.Map;
 import java.util.TreeMap;

@@ -12,7 +12,7 @@ import dev.kindbuild.image.store.Descriptor;
 import dev.kindbuild.image.store.MediaTypes;
 import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.image.store.StoredImage;
-import dev.kindbuild.kube.Sha256;
+import dev.kindbuild.support.Sha256;
 import dev.kindbuild.node.EnsureBaseImage;
 import dev.kindbuild.progress.Progress;
 import java.io.IOException;

@@ -17,7 +17,7 @@ import dev.kindbuild.image.store.Descriptor;
 import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.image.store.MediaTypes;
 import dev.kindbuild.image.store.StoredImage;
-import dev.kindbuild.kube.Sha256;
+import dev.kindbuild.support.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

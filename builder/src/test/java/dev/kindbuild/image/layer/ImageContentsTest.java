@@ -94,7 +94,7 @@ class ImageContentsTest {
         assertEquals("/usr/local/bin/kubeadm", again.linkTarget());
         assertEquals(Files.size(big), again.size());
         try (InputStream a = files.open("/usr/local/bin/kubeadm-again"); InputStream b = Files.newInputStream(big)) {
-            assertEquals(dev.kindbuild.kube.Sha256.of(big), sha(a));
+            assertEquals(dev.kindbuild.support.Sha256.of(big), sha(a));
         }
         assertTrue(files.readText("/etc/os-release").contains("bookworm"));
         assertEquals(List.of("bin", "escape", "etc", "home", "lib", "sbin", "usr"),
@@ -136,11 +136,11 @@ class ImageContentsTest {
     }
 
     private static String sha(InputStream in) throws IOException {
-        var d = dev.kindbuild.kube.Sha256.newDigest();
+        var d = dev.kindbuild.support.Sha256.newDigest();
         byte[] buf = new byte[1 << 16];
         for (int n; (n = in.read(buf)) > 0; ) {
             d.update(buf, 0, n);
         }
-        return dev.kindbuild.kube.Sha256.hex(d);
+        return dev.kindbuild.support.Sha256.hex(d);
     }
 }

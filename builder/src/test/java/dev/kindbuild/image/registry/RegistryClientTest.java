@@ -14,7 +14,7 @@ import dev.kindbuild.image.RegistryMirrors;
 import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.image.store.StoredImage;
 import dev.kindbuild.image.store.MediaTypes;
-import dev.kindbuild.kube.Sha256;
+import dev.kindbuild.support.Sha256;
 import dev.kindbuild.progress.Progress;
 import java.io.IOException;
 import java.io.InputStream;

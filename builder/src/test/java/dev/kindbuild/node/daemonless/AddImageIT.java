@@ -20,7 +20,7 @@ import dev.kindbuild.image.store.StoredImage;
 import dev.kindbuild.kube.KubernetesSource;
 import dev.kindbuild.lifecycle.TempPaths;
 import dev.kindbuild.node.NodeImageRequest;
-import dev.kindbuild.registry.LocalRegistry;
+import dev.kindbuild.testing.LocalRegistry;
 import dev.kindbuild.sample.SampleEnvironment;
 import dev.kindbuild.testing.CliRun;
 import dev.kindbuild.testing.ItTeardown;

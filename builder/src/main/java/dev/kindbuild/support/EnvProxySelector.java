@@ -1,4 +1,4 @@
-package dev.kindbuild.kube;
+package dev.kindbuild.support;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;

@@ -1,4 +1,4 @@
-package dev.kindbuild.kube;
+package dev.kindbuild.support;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,4 +1,4 @@
-package dev.kindbuild.kube;
+package dev.kindbuild.support;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -57,14 +57,6 @@ class UrlsTest {
         assertEquals("GET https://h/x failed; then http://h2/y", Urls.redact("GET https://u:pw@h/x failed; then http://a@h2/y"));
         UserError e = assertThrows(UserError.class, () -> Urls.parseHttpUrl("https://u:secret@/nohost"));
         assertFalse(e.getMessage().contains("secret"), e.getMessage());
-    }
-
-    @Test
-    void checksumUrlKeepsQuery() {
-        assertEquals(URI.create("https://h/v1/k.tar.gz.sha256"), Downloader.checksumUrl(URI.create("https://h/v1/k.tar.gz")));
-        assertEquals(URI.create("https://h/k.tar.gz.sha256?sig=1"), Downloader.checksumUrl(URI.create("https://h/k.tar.gz?sig=1")));
-        assertEquals("k.tar.gz", Downloader.fileName(URI.create("https://h/a/k.tar.gz?x")));
-        assertEquals("download", Downloader.fileName(URI.create("https://h/")));
     }
 
     @Test

@@ -1,4 +1,4 @@
-package dev.kindbuild.registry;
+package dev.kindbuild.image.registry;
 
 import dev.kindbuild.UserError;
 import dev.kindbuild.engine.DockerEngine;
@@ -12,8 +12,8 @@ import java.util.List;
  * stop signal systemd needs); kind-build enforces its TLS rule first — plain HTTP only to loopback registries or ones
  * named with --insecure-registry — and says what to change when the engine's own setting disagrees.
  */
-public final class ImagePush {
-    private ImagePush() {}
+public final class EnginePush {
+    private EnginePush() {}
 
     /** Pushes {@code image} from the engine; returns the pushed manifest digest. */
     public static String push(DockerEngine engine, String image, List<String> insecureRegistries, Progress progress) {

@@ -1,4 +1,4 @@
-package dev.kindbuild.kube;
+package dev.kindbuild.support;
 
 import dev.kindbuild.UserError;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package dev.kindbuild.registry;
+package dev.kindbuild.image.registry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kindbuild.UserError;
 import dev.kindbuild.engine.DockerEngine;
+import dev.kindbuild.testing.LocalRegistry;
 import dev.kindbuild.testing.RecordingProgress;
 import dev.kindbuild.testing.TestBaseImage;
 import dev.kindbuild.testing.TestEngine;
@@ -15,7 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** --push goes through the engine, keeps the image exactly (stop signal included) and follows the TLS rule. */
-class PushIT {
+class EnginePushIT {
     @RegisterExtension
     static final LocalRegistry REGISTRY = new LocalRegistry();
 
@@ -27,7 +28,7 @@ class PushIT {
             String target = REGISTRY.host() + "/kind-build-test/base:push";
             engine.tag(id, target);
             try {
-                String digest = ImagePush.push(engine, target, List.of(), progress);
+                String digest = EnginePush.push(engine, target, List.of(), progress);
                 assertTrue(digest.startsWith("sha256:"), digest);
                 Process skopeo = new ProcessBuilder("skopeo", "inspect", "--tls-verify=false", "--config",
                         "docker://" + target).redirectErrorStream(true).start();
@@ -45,7 +46,7 @@ class PushIT {
     void refusesPlainHttpToARemoteRegistryTheUserDidNotName() {
         try (DockerEngine engine = TestEngine.connect()) {
             UserError e = assertThrows(UserError.class,
-                    () -> ImagePush.push(engine, "kindest/base:v1", List.of(), new RecordingProgress()));
+                    () -> EnginePush.push(engine, "kindest/base:v1", List.of(), new RecordingProgress()));
             assertTrue(e.getMessage().startsWith("--push needs a registry in the image name"), e.getMessage());
         }
     }

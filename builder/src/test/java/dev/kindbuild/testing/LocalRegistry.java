@@ -1,4 +1,4 @@
-package dev.kindbuild.registry;
+package dev.kindbuild.testing;
 
 import java.io.IOException;
 import java.net.HttpURLConnection;
