@@ -5,28 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.kindbuild.image.ContentStoreLayout;
-import dev.kindbuild.image.store.MediaTypes;
-import dev.kindbuild.support.Sha256;
-import dev.kindbuild.recipe.RecipeTree;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.RandomAccessFile;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import java.util.zip.GZIPOutputStream;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.io.TempDir;
@@ -71,33 +58,33 @@ class BootLoaderContainerdIT {
     @MethodSource("containerds")
     void everyImageLoadsWhileTheCollectorSweepsAndRestartsSkipOrRepair(Path bin) throws Exception {
         assumeRoot();
-        Node node = Node.lay(tmp.resolve("node"), IMAGES);
+        LoaderNode node = LoaderNode.lay(tmp.resolve("node"), IMAGES);
         try (Containerd containerd = Containerd.start(bin, tmp.resolve("containerd"))) {
             for (int round = 0; round < 2; round++) {
                 containerd.wipeImages();
                 Process storm = containerd.collectorStorm();
-                Run run;
+                LoaderNode.Run run;
                 try {
-                    run = node.load(containerd);
+                    run = load(node, containerd);
                 } finally {
                     storm.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
                 }
-                assertEquals(0, run.exit, containerd.version + " round " + round + ": " + run.out);
-                node.assertAllLoaded(containerd);
+                assertEquals(0, run.exit(), containerd.version + " round " + round + ": " + run.out());
+                assertAllLoaded(node, containerd);
             }
 
-            Run again = node.load(containerd);
-            assertEquals(0, again.exit, again.out);
-            assertTrue(again.out.contains("done: 0 imported, " + IMAGES + " skipped, 0 failed"), again.out);
+            LoaderNode.Run again = load(node, containerd);
+            assertEquals(0, again.exit(), again.out());
+            assertTrue(again.out().contains("done: 0 imported, " + IMAGES + " skipped, 0 failed"), again.out());
 
             // containerd loses a layer after the images exist (an operator, a bug): the next boot puts it back.
-            String layer = node.images.get(0).layers.get(1);
-            assertEquals(0, containerd.ctr("content", "rm", layer).exit);
+            String layer = node.images.get(0).layers().get(1);
+            assertEquals(0, containerd.ctr("content", "rm", layer).exit());
             assertFalse(containerd.content().contains(layer));
-            Run repair = node.load(containerd);
-            assertEquals(0, repair.exit, repair.out);
-            assertTrue(repair.out.contains("repaired: 1 blob(s) were missing from containerd"), repair.out);
-            node.assertAllLoaded(containerd);
+            LoaderNode.Run repair = load(node, containerd);
+            assertEquals(0, repair.exit(), repair.out());
+            assertTrue(repair.out().contains("repaired: 1 blob(s) were missing from containerd"), repair.out());
+            assertAllLoaded(node, containerd);
         }
     }
 
@@ -105,22 +92,22 @@ class BootLoaderContainerdIT {
     @MethodSource("containerds")
     void aLayerCutShortFailsItsImageAloneByName(Path bin) throws Exception {
         assumeRoot();
-        Node node = Node.lay(tmp.resolve("node"), 3);
-        String damaged = node.images.get(1).layers.get(1); // a layer of image 1 only (layer 0 is shared)
+        LoaderNode node = LoaderNode.lay(tmp.resolve("node"), 3);
+        String damaged = node.images.get(1).layers().get(1); // a layer of image 1 only (layer 0 is shared)
         long size;
         try (RandomAccessFile f = new RandomAccessFile(node.blobs.resolve(damaged.substring(7)).toFile(), "rw")) {
             size = f.length();
             f.setLength(size / 2); // as an interrupted copy would leave it
         }
         try (Containerd containerd = Containerd.start(bin, tmp.resolve("containerd"))) {
-            Run run = node.load(containerd);
-            assertEquals(1, run.exit, run.out);
-            assertTrue(run.out.contains("FAILED " + node.archive(1)), run.out);
-            assertTrue(run.out.contains("layer " + damaged + " has " + size / 2 + " bytes, its manifest says " + size), run.out);
-            assertTrue(run.out.contains("done: 2 imported, 0 skipped, 1 FAILED"), run.out);
+            LoaderNode.Run run = load(node, containerd);
+            assertEquals(1, run.exit(), run.out());
+            assertTrue(run.out().contains("FAILED " + node.archive(1)), run.out());
+            assertTrue(run.out().contains("layer " + damaged + " has " + size / 2 + " bytes, its manifest says " + size), run.out());
+            assertTrue(run.out().contains("done: 2 imported, 0 skipped, 1 FAILED"), run.out());
             List<String> pinned = containerd.pinned();
-            assertTrue(pinned.contains(node.images.get(0).name) && pinned.contains(node.images.get(2).name), pinned.toString());
-            assertFalse(pinned.contains(node.images.get(1).name), pinned.toString());
+            assertTrue(pinned.contains(node.images.get(0).name()) && pinned.contains(node.images.get(2).name()), pinned.toString());
+            assertFalse(pinned.contains(node.images.get(1).name()), pinned.toString());
             String summary = Files.readString(node.state.resolve("images-loaded.json"));
             assertEquals("failed", JSON.readTree(summary).path("status").asText(), summary);
         }
@@ -134,130 +121,22 @@ class BootLoaderContainerdIT {
         Assumptions.assumeTrue(root, "needs root to run containerd");
     }
 
-    record Run(int exit, String out) {}
-
-    private static Run run(List<String> command, Map<String, String> env) throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "ended: " + command);
-        return new Run(p.exitValue(), out);
+    private static LoaderNode.Run run(List<String> command, Map<String, String> env) throws IOException, InterruptedException {
+        return LoaderNode.run(command, env);
     }
 
-    /** One image as the node image lays it out: its archive and the digests of its blobs. */
-    record TestImage(String name, String manifest, String config, List<String> layers) {
-        List<String> blobs() {
-            List<String> all = new ArrayList<>(List.of(manifest, config));
-            all.addAll(layers);
-            return all;
-        }
+    private static LoaderNode.Run load(LoaderNode node, Containerd containerd) throws IOException, InterruptedException {
+        return node.load(containerd.bin.toString(), Map.of("CONTAINERD_ADDRESS", containerd.socket.toString(),
+                "KIND_CONTAINERD_ROOT", containerd.root.toString()));
     }
 
-    /** A node's /kind (the loader and its images) in a directory. */
-    static final class Node {
-        final Path dir;
-        final Path imagesDir;
-        final Path blobs;
-        final Path state;
-        final Path loader;
-        final List<TestImage> images = new ArrayList<>();
-
-        private final Map<String, String> diffIds = new LinkedHashMap<>();
-
-        private Node(Path dir) {
-            this.dir = dir;
-            this.imagesDir = dir.resolve("kind/images");
-            this.blobs = dir.resolve(ContentStoreLayout.LAYER_BLOBS.substring(1));
-            this.state = dir.resolve("run/kind");
-            this.loader = dir.resolve("kind/bin/load-images.sh");
-        }
-
-        static Node lay(Path dir, int count) throws IOException {
-            Node node = new Node(dir);
-            Files.createDirectories(node.blobs);
-            for (RecipeTree.RecipeFile f : RecipeTree.load("node-image").subtree("files/kind/bin/").files()) {
-                Path p = dir.resolve("kind/bin").resolve(f.path());
-                Files.createDirectories(p.getParent());
-                Files.write(p, f.content());
-                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
-            }
-            String shared = node.layer(new Random(7), 64 << 10);
-            for (int i = 0; i < count; i++) {
-                Random random = new Random(1000 + i);
-                List<String> layers = new ArrayList<>(List.of(shared));
-                for (int l = 0; l < 4; l++) {
-                    layers.add(node.layer(random, (256 + random.nextInt(256)) << 10));
-                }
-                node.images.add(node.image("registry.k8s.io/test/loader-" + i + ":v1", layers));
-            }
-            return node;
-        }
-
-        /** A gzip layer of incompressible bytes, written once into the node's blob directory. */
-        private String layer(Random random, int size) throws IOException {
-            byte[] data = new byte[size];
-            random.nextBytes(data);
-            ByteArrayOutputStream tar = new ByteArrayOutputStream();
-            try (TarArchiveOutputStream t = new TarArchiveOutputStream(tar)) {
-                TarArchiveEntry e = new TarArchiveEntry("data-" + size);
-                e.setSize(size);
-                t.putArchiveEntry(e);
-                t.write(data);
-                t.closeArchiveEntry();
-            }
-            ByteArrayOutputStream gz = new ByteArrayOutputStream();
-            try (OutputStream out = new GZIPOutputStream(gz)) {
-                out.write(tar.toByteArray());
-            }
-            String digest = "sha256:" + Sha256.of(gz.toByteArray());
-            Files.write(blobs.resolve(digest.substring(7)), gz.toByteArray());
-            diffIds.put(digest, "sha256:" + Sha256.of(tar.toByteArray()));
-            return digest;
-        }
-
-        private TestImage image(String name, List<String> layers) throws IOException {
-            Map<String, Object> config = new LinkedHashMap<>();
-            config.put("architecture", "amd64");
-            config.put("os", "linux");
-            config.put("rootfs", Map.of("type", "layers", "diff_ids", layers.stream().map(diffIds::get).toList()));
-            byte[] configBytes = JSON.writeValueAsBytes(config);
-            List<Map<String, Object>> ls = new ArrayList<>();
-            for (String l : layers) {
-                ls.add(Map.of("mediaType", MediaTypes.OCI_LAYER_GZIP, "digest", l, "size", Files.size(blobs.resolve(l.substring(7)))));
-            }
-            Map<String, Object> manifest = new LinkedHashMap<>();
-            manifest.put("schemaVersion", 2);
-            manifest.put("mediaType", MediaTypes.OCI_MANIFEST);
-            manifest.put("config", Map.of("mediaType", MediaTypes.OCI_CONFIG, "digest", "sha256:" + Sha256.of(configBytes), "size",
-                    configBytes.length));
-            manifest.put("layers", ls);
-            byte[] manifestBytes = JSON.writeValueAsBytes(manifest);
-            try (OutputStream out = Files.newOutputStream(archive(images.size()))) {
-                ContentStoreLayout.writeStub(out, name, MediaTypes.OCI_MANIFEST, manifestBytes, configBytes);
-            }
-            return new TestImage(name, "sha256:" + Sha256.of(manifestBytes), "sha256:" + Sha256.of(configBytes), List.copyOf(layers));
-        }
-
-        Path archive(int i) {
-            return imagesDir.resolve("registry.k8s.io_test_loader-" + i + "_v1" + ContentStoreLayout.STUB_SUFFIX);
-        }
-
-        Run load(Containerd containerd) throws IOException, InterruptedException {
-            return run(List.of("bash", loader.toString()), Map.of("PATH", containerd.bin + ":" + System.getenv("PATH"),
-                    "CONTAINERD_ADDRESS", containerd.socket.toString(), "KIND_IMAGES_DIR", imagesDir.toString(),
-                    "KIND_IMAGES_STATE_DIR", state.toString(), "KIND_CONTAINERD_ROOT", containerd.root.toString(),
-                    "KIND_CONTAINERD_WAIT_SECONDS", "20"));
-        }
-
-        void assertAllLoaded(Containerd containerd) throws IOException, InterruptedException {
-            List<String> pinned = containerd.pinned();
-            List<String> content = containerd.content();
-            for (TestImage i : images) {
-                assertTrue(pinned.contains(i.name), containerd.version + ": " + i.name + " pinned: " + pinned);
-                for (String b : i.blobs()) {
-                    assertTrue(content.contains(b), containerd.version + ": " + i.name + " blob " + b + " in containerd");
-                }
+    private static void assertAllLoaded(LoaderNode node, Containerd containerd) throws IOException, InterruptedException {
+        List<String> pinned = containerd.pinned();
+        List<String> content = containerd.content();
+        for (LoaderNode.TestImage i : node.images) {
+            assertTrue(pinned.contains(i.name()), containerd.version + ": " + i.name() + " pinned: " + pinned);
+            for (String b : i.blobs()) {
+                assertTrue(content.contains(b), containerd.version + ": " + i.name() + " blob " + b + " in containerd");
             }
         }
     }
@@ -287,36 +166,36 @@ class BootLoaderContainerdIT {
                     + base.resolve("state") + "\"\n[grpc]\n  address = \"" + socket + "\"\n");
             Process p = new ProcessBuilder(bin.resolve("containerd").toString(), "--config", dir.resolve("config.toml").toString())
                     .redirectErrorStream(true).redirectOutput(dir.resolve("containerd.log").toFile()).start();
-            String version = run(List.of(bin.resolve("containerd").toString(), "--version"), Map.of()).out.trim();
+            String version = run(List.of(bin.resolve("containerd").toString(), "--version"), Map.of()).out().trim();
             Containerd c = new Containerd(bin, dir.resolve("root"), socket, p, version);
-            for (int i = 0; i < 200 && c.ctr("version").exit != 0; i++) {
+            for (int i = 0; i < 200 && c.ctr("version").exit() != 0; i++) {
                 Thread.sleep(100);
             }
-            assertEquals(0, c.ctr("version").exit, version + " answers; log in " + dir.resolve("containerd.log"));
+            assertEquals(0, c.ctr("version").exit(), version + " answers; log in " + dir.resolve("containerd.log"));
             return c;
         }
 
-        Run ctr(String... args) throws IOException, InterruptedException {
+        LoaderNode.Run ctr(String... args) throws IOException, InterruptedException {
             List<String> cmd = new ArrayList<>(List.of(bin.resolve("ctr").toString(), "--address", socket.toString(), "--namespace", "k8s.io"));
             cmd.addAll(List.of(args));
             return run(cmd, Map.of());
         }
 
         List<String> pinned() throws IOException, InterruptedException {
-            return ctr("images", "ls", "-q", "labels.\"io.cri-containerd.pinned\"==pinned").out.lines().toList();
+            return ctr("images", "ls", "-q", "labels.\"io.cri-containerd.pinned\"==pinned").out().lines().toList();
         }
 
         List<String> content() throws IOException, InterruptedException {
-            return ctr("content", "ls", "-q").out.lines().toList();
+            return ctr("content", "ls", "-q").out().lines().toList();
         }
 
         /** Removes every image (and so, at the next collection, their content): a first boot again. */
         void wipeImages() throws IOException, InterruptedException {
-            List<String> names = ctr("images", "ls", "-q").out.lines().filter(l -> !l.isBlank()).toList();
+            List<String> names = ctr("images", "ls", "-q").out().lines().filter(l -> !l.isBlank()).toList();
             if (!names.isEmpty()) {
                 List<String> rm = new ArrayList<>(List.of("images", "rm", "--sync"));
                 rm.addAll(names);
-                assertEquals(0, ctr(rm.toArray(String[]::new)).exit);
+                assertEquals(0, ctr(rm.toArray(String[]::new)).exit());
             }
         }
 
