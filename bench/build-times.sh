@@ -17,7 +17,7 @@ work="$(mktemp -d)"
 export KIND_BUILD_CACHE="$work/cache"
 sample_pid=""
 trap '[ -n "$sample_pid" ] && kill "$sample_pid" 2>/dev/null; rm -rf "$work"' EXIT
-"$kb" sample --k8s-version "$version" --registry "$registry" --ready-file "$work/url" >"$work/sample.log" 2>&1 &
+"$root/scripts/sample" --k8s-version "$version" --registry "$registry" --ready-file "$work/url" >"$work/sample.log" 2>&1 &
 sample_pid=$!
 WAIT_SECONDS=120 wait_for test -s "$work/url" || die "sample release did not come up"
 url="$(cat "$work/url")"

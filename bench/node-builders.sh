@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compares the node-image builders on a real-size fixture (`kind-build sample --real-size`: a ~348 MB server tarball,
+# Compares the node-image builders on a real-size fixture (`scripts/sample --real-size`: a ~348 MB server tarball,
 # ~449 MB of pulled images): the docker builder and the daemonless (oci) one, cold (empty KIND_BUILD_CACHE) and warm;
 # node boot to images loaded against a plain copy of the same bytes; and the floor any builder pays: download +
 # sha256sum + gunzip of the tarball, and fetching the image blobs. Prints a Markdown table with the goals.
@@ -38,7 +38,7 @@ cleanup() {
 trap cleanup EXIT
 
 log "bench: serving the real-size fixture (generated once into $fixture_cache)"
-KIND_BUILD_CACHE="$fixture_cache" "$kb" sample --real-size --k8s-version "$version" --registry "$registry" \
+KIND_BUILD_CACHE="$fixture_cache" "$root/scripts/sample" --real-size --k8s-version "$version" --registry "$registry" \
   --ready-file "$work/url" >"$work/sample.log" 2>&1 &
 sample_pid=$!
 WAIT_SECONDS=900 wait_for test -s "$work/url" || { cat "$work/sample.log" >&2; die "sample release did not come up"; }

@@ -44,11 +44,10 @@ class PackageDependenciesTest {
             Map.entry("components", Set.of("kube", "progress", "recipe")),
             Map.entry("base", Set.of("components", "debian", "engine", "image", "kube", "lifecycle", "progress", "recipe")),
             Map.entry("node", Set.of("base", "components", "engine", "image", "kube", "lifecycle", "progress", "recipe")),
-            Map.entry("sample", Set.of("image", "kube", "lifecycle", "node", "progress")),
             Map.entry("release", Set.of("base", "engine", "image", "kube", "node", "progress")),
             Map.entry("verify", Set.of("cri", "engine", "kube", "lifecycle", "node", "progress")),
             Map.entry("cli", Set.of("base", "components", "engine", "image", "kube", "lifecycle", "node", "progress", "release",
-                    "sample", "verify")));
+                    "verify")));
 
     @Test
     void everyPackageUsesOnlyWhatItsRowAllows() throws IOException {

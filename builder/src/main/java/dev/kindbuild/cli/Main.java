@@ -21,7 +21,6 @@ import picocli.CommandLine.Command;
                 VerifyCommand.class,
                 VersionCommand.class,
                 CleanupCommand.class,
-                SampleCommand.class,
                 AutoComplete.GenerateCompletion.class,
         })
 public final class Main implements Runnable {
@@ -34,11 +33,19 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        main(java.util.List.of(), args);
+    }
+
+    /**
+     * The CLI with {@code extraCommands} added (the test fixtures' {@code sample} command runs this way, outside the
+     * product jar), then exits with its code.
+     */
+    public static void main(java.util.List<Object> extraCommands, String[] args) {
         useTmpdirFromEnvironment();
         Interruption.install(Thread.currentThread(), System.err);
         int code;
         try {
-            code = execute(args);
+            code = execute(extraCommands, args);
         } finally {
             Interruption.finished();
         }
@@ -63,8 +70,13 @@ public final class Main implements Runnable {
 
     /** Runs the CLI and returns the exit code (tests call this instead of main). */
     public static int execute(String... args) {
+        return execute(java.util.List.of(), args);
+    }
+
+    static int execute(java.util.List<Object> extraCommands, String... args) {
         EnvProxySelector.installAsDefault();
         CommandLine cli = new CommandLine(new Main());
+        extraCommands.forEach(cli::addSubcommand);
         cli.getSubcommands().get("generate-completion").getCommandSpec().usageMessage().hidden(true);
         cli.setParameterExceptionHandler((ex, a) -> fail(ex.getCommandLine(), args,
                 ex.getMessage() + " (see `" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help`)", 2));
