@@ -96,10 +96,10 @@ final class AddImageCommand implements Callable<Integer> {
             json.put("imageId", r.configDigest());
             json.put("added", r.added().stream().map(ImageRecord::name).toList());
             json.put("images", r.images().size());
-            json.put("outputs", r.outputs());
+            json.put("outputs", r.delivery().lines());
             r.pushed().ifPresent(p -> json.put("pushed", p.pinned().toString()));
             output.print(json, "Node image ready: " + r.image() + " (" + r.added().size() + " images added, " + r.images().size()
-                    + " in all) in " + r.outputs().get(r.outputs().size() > 1 ? 1 : 0)
+                    + " in all) in " + r.delivery().where()
                     + r.pushed().map(p -> ", pushed " + p.pinned()).orElse(""));
             return 0;
         } finally {

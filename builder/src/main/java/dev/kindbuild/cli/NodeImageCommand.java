@@ -184,13 +184,9 @@ final class NodeImageCommand implements Callable<Integer> {
                 json.put("builder", "oci");
                 json.put("manifestDigest", r.manifest());
                 json.put("reused", r.reused());
-                json.put("outputs", r.outputs());
-                try {
-                    json.put("inputs", new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.inputs()));
-                } catch (java.io.IOException e) {
-                    throw new IllegalStateException(e);
-                }
-                where = r.outputs().size() > 1 ? r.outputs().get(1) : r.outputs().get(0);
+                json.put("outputs", r.delivery().lines());
+                json.put("inputs", r.inputs().tree());
+                where = r.delivery().where();
             } else {
                 result = new NodeImageBuild(engine.get(), progress).run(request);
                 pushed = registry.pushIfAsked(engine.get(), result.image(), progress);
@@ -245,14 +241,14 @@ final class NodeImageCommand implements Callable<Integer> {
             arches.add(a);
         }
         json.put("arches", arches);
-        json.put("outputs", r.outputs());
+        json.put("outputs", r.delivery().lines());
         r.pushed().ifPresent(p -> json.put("pushed", p.pinned().toString()));
         json.put("seconds", (System.nanoTime() - start) / 1e9);
         writeRecord(json);
         DaemonlessNodeBuild.Built first = r.images().get(0);
         output.print(json, "Node image ready: " + r.tag() + " (Kubernetes " + first.node().version() + ", "
                 + String.join(" + ", arch.arches()) + ", " + first.node().images().size() + " images baked in each) in "
-                + (r.outputs().size() > 1 ? r.outputs().get(1) : r.outputs().get(0))
+                + (r.delivery().where())
                 + (pinned.isEmpty() ? "" : ", pushed as:\n" + String.join("\n", pinned)));
         return 0;
     }

@@ -66,7 +66,11 @@ public final class AddImageBuild {
 
     /** What came out: the new image's tag, manifest digest, records and where it went. */
     public record Result(String image, String manifest, String configDigest, List<ImageRecord> images, List<ImageRecord> added,
-            Optional<PushResult> pushed, List<String> outputs) {}
+            Delivery delivery) {
+        public Optional<PushResult> pushed() {
+            return delivery.pushed();
+        }
+    }
 
     private final ImageStore store;
     private final Progress progress;
@@ -102,12 +106,10 @@ public final class AddImageBuild {
                 .created(created)
                 .write(store), i -> i.manifest().digest().substring(0, 19));
         store.tag(tag, image.manifest());
-        List<String> outputs = new ArrayList<>();
-        outputs.add("kind-build's image store (" + store.root() + ") as " + tag);
-        Optional<PushResult> pushed = DeliverImage.run(store, image, tag, node.repository(), options, true, clients, outputs, progress);
+        Delivery delivery = DeliverImage.run(store, image, tag, node.repository(), options, true, clients, progress);
         List<String> names = added.stream().map(ImagesInStore.NodeImage::name).toList();
         return new Result(tag, image.manifest().digest(), image.config().digest(), layer.records(),
-                layer.records().stream().filter(r -> names.contains(r.name())).toList(), pushed, outputs);
+                layer.records().stream().filter(r -> names.contains(r.name())).toList(), delivery);
     }
 
     /** Only node images: adding to a base image would make an image that looks like a node and is not one. */

@@ -75,12 +75,14 @@ public final class DaemonlessNodeBuild {
      * @param node     the summary both builders give (its image ID is the config digest)
      * @param manifest the image's manifest digest: the same for the same inputs
      * @param reused   true when the store already had the image for these inputs
-     * @param pushed   where it was pushed, pinned by digest
-     * @param outputs  where it was delivered, one line each
-     * @param inputs   what it was made from (the {@link NodeInputs} label's JSON)
+     * @param delivery where it went
+     * @param inputs   what it was made from (also the image's {@link NodeInputs#LABEL} label)
      */
-    public record Result(NodeImageResult node, String manifest, boolean reused, Optional<PushResult> pushed, List<String> outputs,
-            String inputs) {}
+    public record Result(NodeImageResult node, String manifest, boolean reused, Delivery delivery, NodeInputs inputs) {
+        public Optional<PushResult> pushed() {
+            return delivery.pushed();
+        }
+    }
 
     private final ImageStore store;
     private final Progress progress;
@@ -97,10 +99,10 @@ public final class DaemonlessNodeBuild {
      * @param image          the image
      * @param arch           its architecture
      * @param reused         true when the store already had the image for these inputs
-     * @param inputs         what it was made from (the {@link NodeInputs} label's JSON)
+     * @param inputs         what it was made from (also the image's {@link NodeInputs#LABEL} label)
      * @param baseRepository where its base was pulled from: a push to the same registry mounts the base layers
      */
-    public record Built(NodeImageResult node, StoredImage image, String arch, boolean reused, String inputs,
+    public record Built(NodeImageResult node, StoredImage image, String arch, boolean reused, NodeInputs inputs,
             Optional<dev.kindbuild.image.ImageRef> baseRepository) {}
 
     /**
@@ -109,25 +111,25 @@ public final class DaemonlessNodeBuild {
      * @param tag     the tag the index went under
      * @param index   the OCI index in the store, one entry per architecture
      * @param images  each architecture's image, in the order asked for
-     * @param pushed  the index's push, pinned by digest
-     * @param outputs where it was delivered, one line each
+     * @param delivery where the index went
      */
-    public record MultiArchResult(String tag, Descriptor index, List<Built> images, Optional<PushResult> pushed, List<String> outputs) {}
+    public record MultiArchResult(String tag, Descriptor index, List<Built> images, Delivery delivery) {
+        public Optional<PushResult> pushed() {
+            return delivery.pushed();
+        }
+    }
 
     /** Builds the node image of {@code request}'s architecture and delivers it as {@code options} say. */
     public Result run(NodeImageRequest request, Options options) {
         checkOutputs(options);
         StepTimes timed = new StepTimes(progress);
         RegistryClients clients = new RegistryClients(request.access(), options.trust(), timed);
-        Built built = build(request, options, timed);
+        Built built = build(request, options, clients, timed);
         String tag = built.node().image();
-        List<String> outputs = new ArrayList<>();
-        outputs.add("kind-build's image store (" + store.root() + ") as " + tag);
-        Optional<PushResult> pushed = DeliverImage.run(store, built.image(), tag, built.baseRepository(), options, !request.noCache(), clients,
-                outputs, timed);
+        Delivery delivery = DeliverImage.run(store, built.image(), tag, built.baseRepository(), options, !request.noCache(), clients, timed);
         NodeImageResult node = new NodeImageResult(tag, built.image().config().digest(), built.node().version(), built.node().baseImage(),
                 built.node().images(), timed.seconds());
-        return new Result(node, built.image().manifest().digest(), built.reused(), pushed, outputs, built.inputs());
+        return new Result(node, built.image().manifest().digest(), built.reused(), delivery, built.inputs());
     }
 
     /**
@@ -140,29 +142,30 @@ public final class DaemonlessNodeBuild {
             throw new UserError("a docker-archive holds one image per tag, not " + arches.size() + " architectures: give "
                     + "--output-format oci (an OCI archive with the index) or --push");
         }
+        RegistryClients clients = new RegistryClients(request.access(), options.trust(), progress);
         List<Built> images = new ArrayList<>();
         for (String arch : arches) {
             progress.notice("building for linux/" + arch);
-            images.add(build(request.withArch(arch), options, new StepTimes(progress)));
+            images.add(build(request.withArch(arch), options, clients, new StepTimes(progress)));
         }
         String tag = images.get(0).node().image();
         StepTimes timed = new StepTimes(progress);
         Descriptor index = timed.step("Writing the index of " + tag, () -> OciIndex.write(store, images.stream().map(Built::image).toList()),
                 d -> d.digest().substring(0, 19) + ", " + String.join(" + ", arches));
         store.tag(tag, index);
-        List<String> outputs = new ArrayList<>();
-        outputs.add("kind-build's image store (" + store.root() + ") as " + tag);
-        RegistryClients clients = new RegistryClients(request.access(), options.trust(), timed);
-        Optional<PushResult> pushed = DeliverImage.runIndex(store, index, images.stream().map(Built::image).toList(), tag,
-                images.get(0).baseRepository(), options, !request.noCache(), clients, outputs, timed);
-        return new MultiArchResult(tag, index, images, pushed, outputs);
+        Delivery delivery = DeliverImage.runIndex(store, index, images.stream().map(Built::image).toList(), tag,
+                images.get(0).baseRepository(), options, !request.noCache(), clients, timed);
+        return new MultiArchResult(tag, index, images, delivery);
     }
 
     /** The node image of {@code request}'s architecture, in the store under its tag; nothing delivered. */
     public Built build(NodeImageRequest request, Options options, StepTimes timed) {
+        return build(request, options, new RegistryClients(request.access(), options.trust(), timed), timed);
+    }
+
+    private Built build(NodeImageRequest request, Options options, RegistryClients clients, StepTimes timed) {
         String arch = request.arch();
         BaseImageSource baseSource = BaseImageSource.parse(request.baseImage());
-        RegistryClients clients = new RegistryClients(request.access(), options.trust(), timed);
         try (CleanupStack cleanup = new CleanupStack()) {
             Path work = TempPaths.createDirectory("kind-build-node-", cleanup);
             KubernetesResolver resolver = new KubernetesResolver(request.resolverOptions(), timed, cleanup);
@@ -212,7 +215,7 @@ public final class DaemonlessNodeBuild {
             store.tag(tag, stored.image().manifest());
             NodeImageResult node = new NodeImageResult(tag, stored.image().config().digest(), k8s.version(), base.name(), stored.records(),
                     timed.seconds());
-            return new Built(node, stored.image(), arch, cached.isPresent(), inputs.json(), base.repository());
+            return new Built(node, stored.image(), arch, cached.isPresent(), inputs, base.repository());
         }
     }
 

@@ -28,47 +28,52 @@ final class DeliverImage {
      * @param mountFrom a repository the image's lower layers came from: a push to the same registry mounts them
      * @param reuse     false (--no-cache): an output file is written again even when kind-build's mark says it holds
      *                  this image already
-     * @param outputs   receives one line per place the image went
+     * @return where it went
      */
-    static Optional<PushResult> run(ImageStore store, StoredImage image, String tag, Optional<ImageRef> mountFrom,
-            DaemonlessNodeBuild.Options options, boolean reuse, RegistryClients clients, List<String> outputs, Progress progress) {
+    static Delivery run(ImageStore store, StoredImage image, String tag, Optional<ImageRef> mountFrom,
+            DaemonlessNodeBuild.Options options, boolean reuse, RegistryClients clients, Progress progress) {
+        Delivery delivery = Delivery.toStore(store.root(), tag);
         if (options.output().isPresent()) {
-            writeFile(store, image.manifest(), tag, options, reuse, outputs, progress, file -> options.format().write(store, image, tag, file));
+            delivery = delivery.withFile(writeFile(store, image.manifest(), tag, options, reuse, progress,
+                    file -> options.format().write(store, image, tag, file)));
         } else if (options.engine().isPresent() && !options.push()) {
-            load(store, image, tag, options.engine().get(), outputs, progress);
+            delivery = delivery.withEngine(load(store, image, tag, options.engine().get(), progress));
         }
-        return push(store, image.manifest(), tag, mountFrom, options, clients, outputs, progress);
+        return push(store, image.manifest(), tag, mountFrom, options, clients, progress).map(delivery::withPush).orElse(delivery);
     }
 
     /**
      * The multi-arch flavour: the index (over {@code images}) to an OCI archive or a registry; an engine, which holds
      * one architecture per tag, gets the image of its own architecture.
      */
-    static Optional<PushResult> runIndex(ImageStore store, Descriptor index, List<StoredImage> images, String tag,
+    static Delivery runIndex(ImageStore store, Descriptor index, List<StoredImage> images, String tag,
             Optional<ImageRef> mountFrom, DaemonlessNodeBuild.Options options, boolean reuse, RegistryClients clients,
-            List<String> outputs, Progress progress) {
+            Progress progress) {
+        Delivery delivery = Delivery.toStore(store.root(), tag);
         if (options.output().isPresent()) {
-            writeFile(store, index, tag, options, reuse, outputs, progress, file -> OciArchiveOutput.writeIndex(store, index, images, tag, file));
+            delivery = delivery.withFile(writeFile(store, index, tag, options, reuse, progress,
+                    file -> OciArchiveOutput.writeIndex(store, index, images, tag, file)));
         } else if (options.engine().isPresent() && !options.push()) {
             DockerEngine engine = options.engine().get();
             String engineArch = engine.facts().architecture();
             Optional<StoredImage> own = images.stream().filter(i -> i.architecture().equals(engineArch)).findFirst();
             if (own.isPresent()) {
-                load(store, own.get(), tag, engine, outputs, progress);
+                delivery = delivery.withEngine(load(store, own.get(), tag, engine, progress));
                 progress.notice("the engine holds one architecture per tag: it got " + engineArch + "; the index is in the store (--push or --output-format oci delivers it)");
             } else {
                 progress.notice("no image for the engine's " + engineArch + ": nothing loaded (--push or --output-format oci delivers the index)");
             }
         }
-        return push(store, index, tag, mountFrom, options, clients, outputs, progress);
+        return push(store, index, tag, mountFrom, options, clients, progress).map(delivery::withPush).orElse(delivery);
     }
 
     private interface FileWriter {
         void write(Path file) throws Exception;
     }
 
-    private static void writeFile(ImageStore store, Descriptor top, String tag, DaemonlessNodeBuild.Options options, boolean reuse,
-            List<String> outputs, Progress progress, FileWriter writer) {
+    /** Writes the archive (unless kind-build's mark says the file holds it already); returns it, described. */
+    private static String writeFile(ImageStore store, Descriptor top, String tag, DaemonlessNodeBuild.Options options, boolean reuse,
+            Progress progress, FileWriter writer) {
         Path file = options.output().get();
         String written = top.digest() + " " + tag + " " + options.format();
         String what = options.format().describe(file);
@@ -77,22 +82,23 @@ final class DeliverImage {
         } else {
             progress.run("Writing " + what, () -> writer.write(file));
         }
-        outputs.add(what);
         remember(store, file, written);
+        return what;
     }
 
-    private static void load(ImageStore store, StoredImage image, String tag, DockerEngine engine, List<String> outputs, Progress progress) {
+    /** Loads the image into the engine under {@code tag} (unless it has it); returns the tag. */
+    private static String load(ImageStore store, StoredImage image, String tag, DockerEngine engine, Progress progress) {
         boolean present = engine.inspectImage(tag).map(ImageInfo::id).filter(image.config().digest()::equals).isPresent();
         if (present) {
             progress.notice("the engine has " + tag + " at this image already");
         } else {
             progress.run("Loading " + tag + " into the engine", () -> EngineImages.load(engine, store, image, List.of(tag)));
         }
-        outputs.add("the Docker engine as " + tag);
+        return tag;
     }
 
     private static Optional<PushResult> push(ImageStore store, Descriptor top, String tag, Optional<ImageRef> mountFrom,
-            DaemonlessNodeBuild.Options options, RegistryClients clients, List<String> outputs, Progress progress) {
+            DaemonlessNodeBuild.Options options, RegistryClients clients, Progress progress) {
         if (!options.push()) {
             return Optional.empty();
         }
@@ -101,9 +107,7 @@ final class DeliverImage {
         }
         ImageRef target = ImageRef.parse(tag);
         Optional<String> mount = mountFrom.filter(r -> r.registry().equals(target.registry())).map(ImageRef::repository);
-        PushResult pushed = new RegistryPush(clients, store, progress).push(top, target, mount);
-        outputs.add("registry " + pushed.pinned());
-        return Optional.of(pushed);
+        return Optional.of(new RegistryPush(clients, store, progress).push(top, target, mount));
     }
 
     /*

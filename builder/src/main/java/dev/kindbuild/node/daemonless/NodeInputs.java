@@ -22,17 +22,22 @@ import java.util.TreeMap;
  * @param files      digest of what kind-build adds itself (node-image/files, manifests)
  * @param created    the image time (SOURCE_DATE_EPOCH, else the release's)
  */
-record NodeInputs(String builder, String arch, String kubernetes, String release, String base, Map<String, String> images,
+public record NodeInputs(String builder, String arch, String kubernetes, String release, String base, Map<String, String> images,
         String files, Instant created) {
     static final String LABEL = "dev.kind-build.inputs";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    NodeInputs {
+    public NodeInputs {
         images = java.util.Collections.unmodifiableMap(new TreeMap<>(images));
     }
 
     /** The canonical JSON form: the label's value. */
     String json() {
+        return new String(CanonicalJson.bytes(tree()), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** The same as a JSON tree (for --json and --record). */
+    public ObjectNode tree() {
         ObjectNode n = JSON.createObjectNode();
         n.put("builder", builder);
         n.put("arch", arch);
@@ -43,7 +48,7 @@ record NodeInputs(String builder, String arch, String kubernetes, String release
         images.forEach(i::put);
         n.put("files", files);
         n.put("created", created.getEpochSecond());
-        return new String(CanonicalJson.bytes(n), java.nio.charset.StandardCharsets.UTF_8);
+        return n;
     }
 
     /** The store name the finished image is kept under, found again by the next build of the same inputs. */
