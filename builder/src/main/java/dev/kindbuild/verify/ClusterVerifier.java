@@ -108,7 +108,7 @@ public final class ClusterVerifier {
                 NodeLauncher.Node n = launcher.start(image, name, "verify-cluster", network);
                 started[0] = n;
                 cleanup.push("node " + name, () -> engine.remove(n.id()));
-                launcher.awaitBoot(n, BOOT_TIMEOUT);
+                launcher.awaitBoot(n, BOOT_TIMEOUT, java.util.Optional.of(NodeLayout.LOADER_UNIT));
                 return n;
             }, n -> n.mode().name().toLowerCase());
             progress.notice("node mode: " + node.mode().description());

@@ -56,7 +56,7 @@ public final class NodeVerifier {
             NodeLauncher.Node node = progress.step("Booting " + image + (offline ? " with no network" : ""), () -> {
                 NodeLauncher.Node n = launcher.start(image, name, "verify", !offline);
                 cleanup.push("node " + name, () -> engine.remove(n.id()));
-                launcher.awaitBoot(n, BOOT_TIMEOUT);
+                launcher.awaitBoot(n, BOOT_TIMEOUT, Optional.of(NodeLayout.LOADER_UNIT));
                 return n;
             }, n -> n.mode().name().toLowerCase());
             progress.notice("node mode: " + node.mode().description());
