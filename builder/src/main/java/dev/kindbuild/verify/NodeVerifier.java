@@ -137,7 +137,10 @@ public final class NodeVerifier {
         long deadline = System.nanoTime() + LOAD_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
             String state = engine.exec(node.id(), List.of("systemctl", "is-active", NodeLayout.LOADER_UNIT)).stdout().strip();
-            if (state.equals("active") || state.equals("failed")) {
+            if (state.equals("active")) {
+                return state;
+            }
+            if (state.equals("failed") && failedForGood(node)) {
                 return state;
             }
             if (state.equals("inactive")) {
@@ -156,6 +159,23 @@ public final class NodeVerifier {
             sleep(200);
         }
         return "still activating after " + LOAD_TIMEOUT.toMinutes() + " min";
+    }
+
+    /**
+     * Whether a failed loader stays failed. A containerd restart (PartOf) stops the loader and starts it again in one
+     * job; between the two the unit reads "failed" for a moment. Failed with no job pending, twice a second apart, is final.
+     */
+    private boolean failedForGood(NodeLauncher.Node node) {
+        for (int i = 0; i < 2; i++) {
+            if (!engine.exec(node.id(), List.of("systemctl", "show", "-p", "Job", "--value", NodeLayout.LOADER_UNIT)).stdout().isBlank()) {
+                return false;
+            }
+            sleep(1000);
+            if (!engine.exec(node.id(), List.of("systemctl", "is-active", NodeLayout.LOADER_UNIT)).stdout().strip().equals("failed")) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** A failed check when containerd.service is not active (checked after the loader ended), with systemd's word. */
