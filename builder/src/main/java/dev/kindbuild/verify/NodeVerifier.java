@@ -151,8 +151,7 @@ public final class NodeVerifier {
                     return "inactive (skipped: " + NodeLayout.IMAGES_DIR + " is empty)";
                 }
                 // Boot over, no start job left, never evaluated: systemd dropped the job (a dependency failed).
-                if (bootFinished(node) && engine.exec(node.id(), List.of("systemctl", "show", "-p", "Job", "--value",
-                        NodeLayout.LOADER_UNIT)).stdout().isBlank()) {
+                if (bootFinished(node) && !loaderJobPending(node)) {
                     return "inactive (never started)";
                 }
             }
@@ -167,7 +166,7 @@ public final class NodeVerifier {
      */
     private boolean failedForGood(NodeLauncher.Node node) {
         for (int i = 0; i < 2; i++) {
-            if (!engine.exec(node.id(), List.of("systemctl", "show", "-p", "Job", "--value", NodeLayout.LOADER_UNIT)).stdout().isBlank()) {
+            if (loaderJobPending(node)) {
                 return false;
             }
             sleep(1000);
@@ -176,6 +175,11 @@ public final class NodeVerifier {
             }
         }
         return true;
+    }
+
+    /** Whether systemd holds a job (start, restart) for the loader. */
+    private boolean loaderJobPending(NodeLauncher.Node node) {
+        return !engine.exec(node.id(), List.of("systemctl", "show", "-p", "Job", "--value", NodeLayout.LOADER_UNIT)).stdout().isBlank();
     }
 
     /** A failed check when containerd.service is not active (checked after the loader ended), with systemd's word. */
