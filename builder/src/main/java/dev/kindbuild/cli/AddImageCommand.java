@@ -8,9 +8,9 @@ import dev.kindbuild.image.RegistryMirrors;
 import dev.kindbuild.image.archive.ArchiveFormat;
 import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.node.ImageRecord;
-import dev.kindbuild.node.daemonless.AddImageBuild;
-import dev.kindbuild.node.daemonless.BaseImageSource;
-import dev.kindbuild.node.daemonless.DaemonlessNodeBuild;
+import dev.kindbuild.node.pipeline.AddImageBuild;
+import dev.kindbuild.node.pipeline.BaseImageSource;
+import dev.kindbuild.node.pipeline.NodeBuild;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -88,7 +88,7 @@ final class AddImageCommand implements Callable<Integer> {
             AddImageBuild.Request request = new AddImageBuild.Request(node, refs, archives, Optional.ofNullable(image), targetArch,
                     parsedMirrors, access);
             AddImageBuild.Result r = new AddImageBuild(ImageStore.defaultLocation(), progress).run(request,
-                    new DaemonlessNodeBuild.Options(engine, files.output(), format, registry.push, files.trust(),
+                    new NodeBuild.Options(engine, files.output(), format, registry.push, files.trust(),
                             ArchiveOutputOptions.sourceDateEpoch()));
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("image", r.image());

@@ -11,11 +11,10 @@ import dev.kindbuild.kube.KubeVersion;
 import dev.kindbuild.kube.KubernetesSource;
 import dev.kindbuild.support.Urls;
 import dev.kindbuild.node.ImageRecord;
-import dev.kindbuild.node.NodeImageBuild;
 import dev.kindbuild.node.NodeImageRequest;
 import dev.kindbuild.node.NodeImageResult;
-import dev.kindbuild.node.daemonless.BaseImageSource;
-import dev.kindbuild.node.daemonless.DaemonlessNodeBuild;
+import dev.kindbuild.node.pipeline.BaseImageSource;
+import dev.kindbuild.node.pipeline.NodeBuild;
 import dev.kindbuild.progress.Progress;
 import java.net.URI;
 import java.nio.file.Path;
@@ -171,28 +170,20 @@ final class NodeImageCommand implements Callable<Integer> {
             if (multiArch) {
                 return multiArch(request, engine, progress, start);
             }
+            NodeBuild.Options options = oci
+                    ? new NodeBuild.Options(engine, files.output(), format, registry.push, files.trust(), ArchiveOutputOptions.sourceDateEpoch())
+                    : NodeBuild.Options.docker(engine.get());
+            NodeBuild.Result r = new NodeBuild(ImageStore.defaultLocation(), progress).run(request, options);
+            NodeImageResult result = r.node();
+            // The docker builder's image is in the engine: its push is the engine's (docker push).
+            Optional<String> pushed = oci ? r.pushed().map(p -> p.pinned().toString()) : registry.pushIfAsked(engine.get(), result.image(), progress);
             Map<String, Object> json = new LinkedHashMap<>();
-            NodeImageResult result;
-            Optional<String> pushed;
-            String where;
-            if (oci) {
-                DaemonlessNodeBuild.Options options = new DaemonlessNodeBuild.Options(engine, files.output(), format,
-                        registry.push, files.trust(), ArchiveOutputOptions.sourceDateEpoch());
-                DaemonlessNodeBuild.Result r = new DaemonlessNodeBuild(ImageStore.defaultLocation(), progress).run(request, options);
-                result = r.node();
-                pushed = r.pushed().map(p -> p.pinned().toString());
-                json.put("builder", "oci");
-                json.put("manifestDigest", r.manifest());
-                json.put("reused", r.reused());
-                json.put("outputs", r.delivery().lines());
-                json.put("inputs", r.inputs().tree());
-                where = r.delivery().where();
-            } else {
-                result = new NodeImageBuild(engine.get(), progress).run(request);
-                pushed = registry.pushIfAsked(engine.get(), result.image(), progress);
-                json.put("builder", "docker");
-                where = "the Docker engine";
-            }
+            json.put("builder", oci ? "oci" : "docker");
+            r.manifest().ifPresent(m -> json.put("manifestDigest", m));
+            json.put("reused", r.reused());
+            json.put("outputs", r.delivery().lines());
+            json.put("inputs", r.inputs().tree());
+            String where = r.delivery().where();
             json.put("image", result.image());
             json.put("imageId", result.imageId());
             json.put("kubernetesVersion", result.version());
@@ -213,9 +204,9 @@ final class NodeImageCommand implements Callable<Integer> {
 
     /** One node image per architecture and the index over them; the JSON lists each with its pinned reference. */
     private Integer multiArch(NodeImageRequest request, Optional<DockerEngine> engine, Progress progress, long start) {
-        DaemonlessNodeBuild.Options options = new DaemonlessNodeBuild.Options(engine, files.output(), files.format(),
+        NodeBuild.Options options = new NodeBuild.Options(engine, files.output(), files.format(),
                 registry.push, files.trust(), ArchiveOutputOptions.sourceDateEpoch());
-        DaemonlessNodeBuild.MultiArchResult r = new DaemonlessNodeBuild(ImageStore.defaultLocation(), progress).runAll(request, arch.arches(), options);
+        NodeBuild.MultiArchResult r = new NodeBuild(ImageStore.defaultLocation(), progress).runAll(request, arch.arches(), options);
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("builder", "oci");
         json.put("image", r.tag());
@@ -223,7 +214,7 @@ final class NodeImageCommand implements Callable<Integer> {
         List<Map<String, Object>> arches = new ArrayList<>();
         List<String> pinned = new ArrayList<>();
         r.pushed().ifPresent(p -> pinned.add(p.pinned().toString()));
-        for (DaemonlessNodeBuild.Built b : r.images()) {
+        for (NodeBuild.Built b : r.images()) {
             Map<String, Object> a = new LinkedHashMap<>();
             a.put("arch", b.arch());
             a.put("manifestDigest", b.image().manifest().digest());
@@ -245,7 +236,7 @@ final class NodeImageCommand implements Callable<Integer> {
         r.pushed().ifPresent(p -> json.put("pushed", p.pinned().toString()));
         json.put("seconds", (System.nanoTime() - start) / 1e9);
         writeRecord(json);
-        DaemonlessNodeBuild.Built first = r.images().get(0);
+        NodeBuild.Built first = r.images().get(0);
         output.print(json, "Node image ready: " + r.tag() + " (Kubernetes " + first.node().version() + ", "
                 + String.join(" + ", arch.arches()) + ", " + first.node().images().size() + " images baked in each) in "
                 + (r.delivery().where())

@@ -4,11 +4,7 @@ import com.google.cloud.tools.jib.api.Credential;
 import com.google.cloud.tools.jib.api.CredentialRetriever;
 import com.google.cloud.tools.jib.api.ImageReference;
 import com.google.cloud.tools.jib.api.LogEvent;
-import com.google.cloud.tools.jib.api.RegistryImage;
-import com.google.cloud.tools.jib.event.EventHandlers;
 import com.google.cloud.tools.jib.frontend.CredentialRetrieverFactory;
-import com.google.cloud.tools.jib.http.FailoverHttpClient;
-import com.google.cloud.tools.jib.registry.RegistryClient;
 import dev.kindbuild.UserError;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -131,9 +127,9 @@ public final class RegistryAccess {
         return insecure;
     }
 
-    // ---- jib glue ----
+    // ---- credentials, through jib's Docker-config retriever (auths, credsStore, credHelpers) ----
 
-    public static ImageReference jibRef(ImageRef ref) {
+    private static ImageReference jibRef(ImageRef ref) {
         return ImageReference.of(ref.registry(), ref.repository(), ref.tag(), ref.digest());
     }
 
@@ -162,31 +158,6 @@ public final class RegistryAccess {
     public Optional<RegistryCredential> credentialFor(String registry) {
         ImageRef any = new ImageRef(registry, "kind-build/credential-lookup", "latest", null);
         return credential(any, event -> {}).map(c -> new RegistryCredential(c.getUsername(), c.getPassword()));
-    }
-
-    /** A jib registry image for {@code ref}, with this policy's credentials. */
-    public RegistryImage registryImage(ImageRef ref, Consumer<LogEvent> log) {
-        return RegistryImage.named(jibRef(ref)).addCredentialRetriever(credentials(ref, log));
-    }
-
-    /**
-     * A jib registry client for {@code ref}'s repository (used for manifest look-ups), authenticated for pulling.
-     * Plain HTTP is allowed only where {@link #allowsPlainHttp} says so; credentials are never given to a client that
-     * may fall back to plain HTTP (jib's own pull refuses to send them over HTTP too, so the look-up must not either).
-     */
-    public RegistryClient pullClient(ImageRef ref, Consumer<LogEvent> log) throws Exception {
-        boolean plain = allowsPlainHttp(ref.registry());
-        FailoverHttpClient http = new FailoverHttpClient(plain, isLoopback(ref.registry()), quiet(log));
-        Optional<Credential> credential = plain ? Optional.empty() : credential(ref, log);
-        RegistryClient client = RegistryClient.factory(EventHandlers.NONE, jibRef(ref).getRegistry(), ref.repository(), http)
-                .setCredential(credential.orElse(null))
-                .setUserAgent("kind-build")
-                .newRegistryClient();
-        boolean bearer = client.doPullBearerAuth();
-        if (!bearer && credential.isPresent()) {
-            client.configureBasicAuth();
-        }
-        return client;
     }
 
     /** Drops jib log lines that could echo secrets; passes the rest on. */

@@ -30,13 +30,6 @@ public record BaseContainerd(ContainerdVersion version, String source) {
                 .map(v -> new BaseContainerd(v, "its label " + Labels.CONTAINERD_VERSION));
     }
 
-    /** {@code containerd --version} in a running container of the base. */
-    static Optional<BaseContainerd> fromBuilder(DockerEngine engine, BuilderContainer.Builder builder) {
-        ExecResult r = engine.exec(builder.id(), List.of("containerd", "--version"));
-        return r.ok() ? ContainerdVersion.fromVersionOutput(r.stdout()).map(v -> new BaseContainerd(v, "containerd --version"))
-                : Optional.empty();
-    }
-
     /** The installed containerd package in {@code /var/lib/dpkg/status} ({@code text} is that file). */
     public static Optional<BaseContainerd> fromDpkgStatus(String text) {
         for (String stanza : text.split("\n\\s*\n")) {

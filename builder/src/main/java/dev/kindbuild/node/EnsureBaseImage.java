@@ -94,32 +94,6 @@ public final class EnsureBaseImage {
                 + "): build one with `kind-build base-image`, or omit --base-image");
     }
 
-    /**
-     * Fails with one line when the builder's image lacks what every base image has (systemd, kind's entrypoint,
-     * containerd and its config): a plain distribution image would otherwise fail later with a command's exit code.
-     */
-    static void checkContents(DockerEngine engine, BuilderContainer.Builder builder, String ref) {
-        List<String> missing = new ArrayList<>();
-        for (String path : REQUIRED_FILES) {
-            boolean found = false;
-            for (String alternative : alternatives(path)) {
-                ExecResult r;
-                try {
-                    r = engine.exec(builder.id(), List.of("test", "-e", alternative));
-                } catch (RuntimeException e) {
-                    r = new ExecResult(-1, "", DockerEngine.rootMessage(e));
-                }
-                found = found || r.ok();
-            }
-            if (!found) {
-                missing.add(path);
-            }
-        }
-        if (!missing.isEmpty()) {
-            throw notABaseImage(ref, missing);
-        }
-    }
-
     /** The paths of one {@link #REQUIRED_FILES} entry, any of which will do ("A or B"). */
     public static List<String> alternatives(String entry) {
         return List.of(entry.split(" or "));
@@ -131,5 +105,5 @@ public final class EnsureBaseImage {
      */
     public static final List<String> REQUIRED_FILES = List.of("/sbin/init", "/usr/local/bin/entrypoint",
             "/usr/local/bin/containerd or /usr/bin/containerd",
-            ConfigureNode.CONTAINERD_CONFIG);
+            NodeLayout.CONTAINERD_CONFIG);
 }

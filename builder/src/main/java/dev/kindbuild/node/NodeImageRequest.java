@@ -45,7 +45,7 @@ public record NodeImageRequest(
         k8sVersion = k8sVersion == null ? Optional.empty() : k8sVersion;
         goRoot = goRoot == null ? Optional.empty() : goRoot;
         checkNames(image, extraImages, k8sSha256);
-        baseImage.filter(ref -> !dev.kindbuild.node.daemonless.BaseImageSource.isArchive(ref))
+        baseImage.filter(ref -> !dev.kindbuild.node.pipeline.BaseImageSource.isArchive(ref))
                 .ifPresent(ref -> ImageRef.check(ref, "--base-image"));
     }
 

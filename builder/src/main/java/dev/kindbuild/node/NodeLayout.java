@@ -12,6 +12,12 @@ public final class NodeLayout {
     public static final String LOADER_SUMMARY = "/run/kind/images-loaded.json";
     public static final String VERSION_FILE = "/kind/version";
     public static final String LOADER_UNIT = "kind-load-images.service";
+    /** The loader's unit file, and what `systemctl enable` makes of its WantedBy=multi-user.target. */
+    public static final String LOADER_UNIT_FILE = "/etc/systemd/system/" + LOADER_UNIT;
+    public static final String LOADER_UNIT_LINK = "/etc/systemd/system/multi-user.target.wants/" + LOADER_UNIT;
+    public static final String CONTAINERD_CONFIG = "/etc/containerd/config.toml";
+    /** What goes into /usr/bin from the Kubernetes release. */
+    public static final java.util.List<String> KUBERNETES_BINARIES = java.util.List.of("kubeadm", "kubelet", "kubectl");
 
     /** Image labels on the committed node image. */
     public static final String LABEL_K8S_VERSION = "io.x-k8s.kind.kubernetes-version";

@@ -31,17 +31,8 @@ public final class RequiredImages {
         }
     }
 
-    static Required list(DockerEngine engine, BuilderContainer.Builder builder, String version, AddonManifests manifests,
-            List<String> extras) {
-        ExecResult r = engine.exec(builder.id(), List.of("kubeadm", "config", "images", "list", "--kubernetes-version", version));
-        if (!r.ok()) {
-            throw new UserError("`kubeadm config images list --kubernetes-version " + version + "` failed in the builder: " + r.lastErrorLine());
-        }
-        return new Required(parseList(r.stdout()), manifests.images(), List.copyOf(extras));
-    }
-
     /**
-     * The same list without a builder container: the release's own kubeadm run on this host when it can run here
+     * The list: the release's own kubeadm run on this host when it can run here
      * (same architecture), else kind-build's table ({@link KubeadmImageTable}). {@code how} receives which it was.
      */
     public static Required listOnHost(java.nio.file.Path kubeadm, String arch, dev.kindbuild.kube.KubeVersion version,

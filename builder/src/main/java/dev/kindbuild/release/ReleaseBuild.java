@@ -16,7 +16,7 @@ import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.kube.KubernetesSource;
 import dev.kindbuild.node.EnsureBaseImage;
 import dev.kindbuild.node.NodeImageRequest;
-import dev.kindbuild.node.daemonless.DaemonlessNodeBuild;
+import dev.kindbuild.node.pipeline.NodeBuild;
 import dev.kindbuild.progress.Progress;
 import dev.kindbuild.progress.StepTimes;
 import java.util.ArrayList;
@@ -78,7 +78,7 @@ public final class ReleaseBuild {
     }
 
     /** One version as published: its index, the push, and each architecture's image. */
-    public record Published(String version, String tag, Descriptor index, PushResult pushed, List<DaemonlessNodeBuild.Built> images) {}
+    public record Published(String version, String tag, Descriptor index, PushResult pushed, List<NodeBuild.Built> images) {}
 
     private final ImageStore store;
     private final Progress progress;
@@ -95,10 +95,10 @@ public final class ReleaseBuild {
         RegistryAccess access = RegistryAccess.of(file.insecureRegistries());
         RegistryMirrors mirrors = RegistryMirrors.parse(file.mirrors());
         Map<String, String> bases = bases(file, engine);
-        DaemonlessNodeBuild.Options options = new DaemonlessNodeBuild.Options(engine, Optional.empty(),
+        NodeBuild.Options options = new NodeBuild.Options(engine, Optional.empty(),
                 ArchiveFormat.OCI, true, trust, sourceDateEpoch);
 
-        Map<Target, DaemonlessNodeBuild.Built> built = buildAll(plan, bases, mirrors, access, options);
+        Map<Target, NodeBuild.Built> built = buildAll(plan, bases, mirrors, access, options);
 
         Map<String, Descriptor> indexes = new LinkedHashMap<>();
         for (String v : file.versions()) {
@@ -111,7 +111,7 @@ public final class ReleaseBuild {
         RegistryClients clients = new RegistryClients(access, trust, progress);
         RegistryPush push = new RegistryPush(clients, store, progress);
         ImageRef repo = file.repository();
-        Optional<String> mount = built.values().stream().findFirst().flatMap(DaemonlessNodeBuild.Built::baseRepository)
+        Optional<String> mount = built.values().stream().findFirst().flatMap(NodeBuild.Built::baseRepository)
                 .filter(r -> r.registry().equals(repo.registry())).map(ImageRef::repository);
         // Everything by digest first: a failure here leaves untagged manifests, never a tag on half a release.
         for (Map.Entry<String, Descriptor> e : indexes.entrySet()) {
@@ -120,7 +120,7 @@ public final class ReleaseBuild {
         List<Published> published = new ArrayList<>();
         for (Map.Entry<String, Descriptor> e : indexes.entrySet()) {
             PushResult tagged = push.push(e.getValue(), ImageRef.parse(file.tag(e.getKey())), mount);
-            List<DaemonlessNodeBuild.Built> images = plan.targets().stream().filter(t -> t.version().equals(e.getKey()))
+            List<NodeBuild.Built> images = plan.targets().stream().filter(t -> t.version().equals(e.getKey()))
                     .map(built::get).toList();
             published.add(new Published(e.getKey(), file.tag(e.getKey()), e.getValue(), tagged, images));
         }
@@ -142,26 +142,26 @@ public final class ReleaseBuild {
         return bases;
     }
 
-    private Map<Target, DaemonlessNodeBuild.Built> buildAll(Plan plan, Map<String, String> bases, RegistryMirrors mirrors,
-            RegistryAccess access, DaemonlessNodeBuild.Options options) {
+    private Map<Target, NodeBuild.Built> buildAll(Plan plan, Map<String, String> bases, RegistryMirrors mirrors,
+            RegistryAccess access, NodeBuild.Options options) {
         ReleaseFile file = plan.file();
         ExecutorService pool = Executors.newFixedThreadPool(Math.min(file.jobs(), plan.targets().size()), r -> {
             Thread t = new Thread(r, "release-build");
             t.setDaemon(true);
             return t;
         });
-        Map<Target, Future<DaemonlessNodeBuild.Built>> running = new LinkedHashMap<>();
+        Map<Target, Future<NodeBuild.Built>> running = new LinkedHashMap<>();
         try {
             for (Target t : plan.targets()) {
                 KubernetesSource source = KubernetesSource.detect(t.version(), Optional.of("release"), file.releaseUrl());
                 NodeImageRequest request = new NodeImageRequest(source, Optional.of(t.tag()), Optional.of(bases.get(t.arch())), t.arch(),
                         mirrors, access, file.extraImages(), false, false, Optional.empty());
                 Progress own = progress.prefixed("[" + t.label() + "] ");
-                running.put(t, pool.submit(() -> new DaemonlessNodeBuild(store, own).build(request, options, new StepTimes(own))));
+                running.put(t, pool.submit(() -> new NodeBuild(store, own).build(request, options, new StepTimes(own))));
             }
-            Map<Target, DaemonlessNodeBuild.Built> built = new LinkedHashMap<>();
+            Map<Target, NodeBuild.Built> built = new LinkedHashMap<>();
             List<String> failures = new ArrayList<>();
-            for (Map.Entry<Target, Future<DaemonlessNodeBuild.Built>> e : running.entrySet()) {
+            for (Map.Entry<Target, Future<NodeBuild.Built>> e : running.entrySet()) {
                 try {
                     built.put(e.getKey(), e.getValue().get());
                 } catch (ExecutionException ex) {

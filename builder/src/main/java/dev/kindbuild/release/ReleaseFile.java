@@ -6,7 +6,7 @@ import dev.kindbuild.image.ImageRef;
 import dev.kindbuild.image.RegistryAccess;
 import dev.kindbuild.image.RegistryMirrors;
 import dev.kindbuild.kube.KubeVersion;
-import dev.kindbuild.node.daemonless.BaseImageSource;
+import dev.kindbuild.node.pipeline.BaseImageSource;
 import java.io.IOException;
 import java.io.Reader;
 import java.net.URI;

@@ -79,7 +79,8 @@ class SourceTreeBuildTest {
             String component = tar.getFileName().toString().replace(".tar", "");
             // The registry is the one the built kubeadm names; the arch suffix as a release has it.
             assertEquals(List.of("fake.registry/" + component + "-amd64:v1.20.2"), DockerArchive.repoTags(tar));
-            assertEquals("amd64", DockerArchive.architecture(tar));
+            assertEquals("amd64", dev.kindbuild.image.archive.ArchiveImport.dockerArchive(
+                    dev.kindbuild.image.store.ImageStore.open(tmp.resolve("read-" + component)), tar).architecture());
         }
         Path proxy = a.imageTars().stream().filter(p -> p.endsWith("kube-proxy.tar")).findFirst().orElseThrow();
         List<String> proxyFiles = layerFiles(proxy);

@@ -1,5 +1,6 @@
 package dev.kindbuild.node;
 
+import dev.kindbuild.testing.DockerBuilds;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -88,7 +89,7 @@ class BaseAndVersionChecksIT {
         NodeImageRequest request = new NodeImageRequest(KubernetesSource.detect(dir.toString(), Optional.of("dir"), null),
                 Optional.of(TAG), baseImage, forArch, RegistryMirrors.parse(List.of()), RegistryAccess.defaults(), List.of(),
                 false, false, Optional.empty());
-        UserError e = assertThrows(UserError.class, () -> new NodeImageBuild(engine, new RecordingProgress()).run(request));
+        UserError e = assertThrows(UserError.class, () -> DockerBuilds.run(engine, new RecordingProgress(), request));
         assertTrue(engine.inspectImage(TAG).isEmpty(), TAG + " was tagged");
         Leaks.assertNoContainers(engine);
         return e;

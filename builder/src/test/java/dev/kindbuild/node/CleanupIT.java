@@ -41,9 +41,16 @@ class CleanupIT {
         try (DockerEngine engine = TestEngine.connect()) {
             String base = TestBaseImage.get(engine, false, new RecordingProgress()).image();
             try (CleanupStack cleanup = new CleanupStack()) {
-                BuilderContainer.Builder builder = BuilderContainer.start(engine, base, cleanup);
-                // The node image exactly as node-image commits it.
-                CommitNodeImage.run(engine, builder, nodeTag, "v1.31.2", base, "[]");
+                // A builder container with the marks node-image's builder carries, committed with a node image's labels.
+                String id = engine.create(ContainerSpec.builder("kind-build-test-builder-" + suffix, base).entrypoint("sleep")
+                        .cmd("infinity").labels(Labels.forContainer("node-builder")).networkMode("none").build());
+                record Builder(String id) {}
+                Builder builder = new Builder(id);
+                cleanup.push("builder", () -> engine.remove(id));
+                engine.start(id);
+                List<String> changes = new ArrayList<>();
+                NodeImageConfig.labels("v1.31.2", base, "").forEach((k, v) -> changes.add("LABEL " + k + "=\"" + v + "\""));
+                engine.commit(builder.id(), nodeTag, changes);
                 // The worst an earlier version left in an image: the builder's labels as they were, plus the old owner
                 // label and the PID of a process that is gone.
                 engine.commit(builder.id(), oldTag, List.of("LABEL " + Labels.LEGACY_OWNER + "=kind-build",

@@ -1,5 +1,6 @@
 package dev.kindbuild.node;
 
+import dev.kindbuild.testing.DockerBuilds;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,6 +17,7 @@ import dev.kindbuild.sample.SampleEnvironment;
 import dev.kindbuild.testing.Leaks;
 import dev.kindbuild.testing.RecordingProgress;
 import dev.kindbuild.testing.StallingServer;
+import dev.kindbuild.testing.StallingEngineProxy;
 import dev.kindbuild.testing.TestBaseImage;
 import dev.kindbuild.testing.TestEngine;
 import java.io.BufferedReader;
@@ -29,6 +31,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -102,7 +105,7 @@ class FaultMatrixIT {
         });
         slowRelease.start();
         // A node image, as node-image builds it, and a user's container started from it.
-        new NodeImageBuild(engine, new RecordingProgress()).run(new NodeImageRequest(
+        DockerBuilds.run(engine, new RecordingProgress(), new NodeImageRequest(
                 KubernetesSource.detect(V, Optional.empty(), env.releaseUrl()), Optional.of(NODE), Optional.of(base), arch,
                 RegistryMirrors.parse(mirrors(REGISTRY.host())), RegistryAccess.defaults(), List.of(), false, false,
                 Optional.empty()));
@@ -159,20 +162,36 @@ class FaultMatrixIT {
         Case c = newCase("term-pull");
         Tool t = c.start(build(env.releaseUrl().toString(), stallHost()));
         t.awaitLine(l -> l.contains("• Pulling registry.k8s.io/"), 60);
-        assertEquals(1, engine.containersWithLabel(Labels.PID, t.pid()).size(), "a builder should exist while pulling\n" + t.output());
         t.terminate();
         assertInterrupted(t);
         assertNothingLeft(c, t);
     }
 
     @Test
-    void sigtermWhileTheBuilderStarts() throws Exception {
+    void sigtermWhileFilesGoIntoTheBuilder() throws Exception {
         Case c = newCase("term-builder");
-        Tool t = c.start(build(env.releaseUrl().toString(), stallHost()));
-        t.awaitLine(l -> l.contains("Starting builder container"), 60);
-        t.terminate();
-        assertInterrupted(t);
-        assertNothingLeft(c, t);
+        try (StallingEngineProxy proxy = copyStallingEngine()) {
+            Tool t = c.start(build(env.releaseUrl().toString(), REGISTRY.host()), Map.of("DOCKER_HOST", proxy.dockerHost()));
+            awaitBuilder(t, proxy);
+            t.terminate();
+            assertInterrupted(t);
+            assertNothingLeft(c, t);
+        }
+    }
+
+    /** An engine endpoint that holds the first copy of files into a container: the build waits inside its builder. */
+    private static StallingEngineProxy copyStallingEngine() throws IOException {
+        return new StallingEngineProxy(Path.of(java.net.URI.create(DockerEngine.configuredHost()).getPath()), "PUT", "/archive");
+    }
+
+    /** Until {@code t}'s builder container exists and its first copy is held. */
+    private void awaitBuilder(Tool t, StallingEngineProxy proxy) throws Exception {
+        t.awaitLine(l -> l.contains("• Installing Kubernetes"), 120);
+        for (int i = 0; i < 300 && !proxy.stalled(); i++) {
+            Thread.sleep(100);
+        }
+        assertTrue(proxy.stalled(), "the copy into the builder was not held:\n" + t.output());
+        assertEquals(1, engine.containersWithLabel(Labels.PID, t.pid()).size(), "a builder should exist while copying\n" + t.output());
     }
 
     @Test
@@ -190,10 +209,12 @@ class FaultMatrixIT {
         Case c = newCase("kill9");
         Tool downloading = c.start(build(urlOf(slowRelease), REGISTRY.host()));
         awaitFile(c.cache, n -> n.startsWith(".partial-"), 60);
-        Tool pulling = c.start(build(env.releaseUrl().toString(), stallHost()));
-        pulling.awaitLine(l -> l.contains("• Pulling registry.k8s.io/"), 60);
+        StallingEngineProxy proxy = copyStallingEngine();
+        Tool pulling = c.start(build(env.releaseUrl().toString(), REGISTRY.host()), Map.of("DOCKER_HOST", proxy.dockerHost()));
+        awaitBuilder(pulling, proxy);
         downloading.kill();
         pulling.kill();
+        proxy.close();
         assertEquals(1, engine.containersWithLabel(Labels.PID, pulling.pid()).size(), "kill -9 leaves its builder");
         assertFalse(entries(c.tmp).isEmpty(), "kill -9 leaves its temp dirs");
         assertFalse(partialFiles(c.cache).isEmpty(), "kill -9 leaves its partial download");
@@ -218,9 +239,19 @@ class FaultMatrixIT {
     }
 
     @Test
-    void aFullTempDirectory() throws Exception {
+    void aBuildNeedsNoTempSpace() throws Exception {
+        // Images go from the store into the builder as streams, and the release is unpacked in the cache: a build
+        // succeeds with a temp dir that holds nothing.
         Case c = newCase("full-tmp");
-        assertFullDirectoryIsOneErrorAndLeavesNothing(c, c.tmp, "16k", "TMPDIR");
+        mountTmpfs(c.tmp, "16k");
+        Tool t = c.start(build(env.releaseUrl().toString(), REGISTRY.host()));
+        t.awaitExit(180);
+        try {
+            assertEquals(0, t.process.exitValue(), t.output());
+            assertEquals(List.of(), entries(c.tmp), "temp files left:\n" + t.output());
+        } finally {
+            engine.removeImage(TAG);
+        }
     }
 
     /** A build with {@code full} on a tiny tmpfs: one error naming that directory and the variable to move it. */
@@ -332,11 +363,16 @@ class FaultMatrixIT {
     /** One case's private TMPDIR and cache. */
     private record Case(Path tmp, Path cache) {
         Tool start(List<String> args) throws IOException {
+            return start(args, Map.of());
+        }
+
+        Tool start(List<String> args, Map<String, String> env) throws IOException {
             List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-cp", System.getProperty("java.class.path"), "-Dkindbuild.cache=" + cache, "dev.kindbuild.cli.Main"));
             command.addAll(args);
             ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
             pb.environment().put("TMPDIR", tmp.toString());
+            pb.environment().putAll(env);
             return new Tool(pb.start());
         }
     }

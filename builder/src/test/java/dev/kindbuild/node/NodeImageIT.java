@@ -1,5 +1,6 @@
 package dev.kindbuild.node;
 
+import dev.kindbuild.testing.DockerBuilds;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -121,7 +122,7 @@ class NodeImageIT {
     void buildsFromAReleaseThroughMirrorsAndBootsOffline() throws Exception {
         RecordingProgress progress = new RecordingProgress();
         String tag = TAG_PREFIX + "e2e";
-        first = new NodeImageBuild(engine, progress).run(request(release(), "e2e", List.of()));
+        first = DockerBuilds.run(engine, progress, request(release(), "e2e", List.of()));
         assertEquals(tag, first.image());
         assertEquals(V, first.version());
         assertEquals(TestBaseImage.TAG, first.baseImage());
@@ -209,7 +210,7 @@ class NodeImageIT {
         assertTrue(cache.files().contains("downloads/sha256/" + sha), "the build used the test's cache: " + cache.files());
 
         RecordingProgress progress = new RecordingProgress();
-        NodeImageResult again = new NodeImageBuild(engine, progress).run(request(release(), "e2e-again", List.of()));
+        NodeImageResult again = DockerBuilds.run(engine, progress, request(release(), "e2e-again", List.of()));
 
         assertEquals(tarballGets, env.server().requests(tarball), "the release tarball was downloaded again");
         assertEquals(blobGets, REGISTRY.blobGets(), "layers were downloaded again");
@@ -245,7 +246,9 @@ class NodeImageIT {
         SampleRelease.Written written = SampleRelease.write(tmp.resolve("file"), version, arch);
         List<String> cacheBefore = cache.files();
         buildFrom(written.tarball().toString(), "file", version, "file");
-        assertEquals(List.of(), added(cacheBefore, cache.files()), "a local tarball is not copied into the cache");
+        // The image store (under the same cache dir) receives the release's images; the tarball itself is not kept.
+        assertEquals(List.of(), added(cacheBefore, cache.files()).stream().filter(f -> !f.startsWith("store/")).toList(),
+                "a local tarball is not copied into the cache");
     }
 
     @Test
@@ -279,7 +282,7 @@ class NodeImageIT {
         NodeImageRequest plain = request(source, "source", List.of());
         NodeImageRequest request = new NodeImageRequest(plain.source(), plain.image(), plain.baseImage(), plain.arch(), plain.mirrors(),
                 plain.access(), plain.extraImages(), false, false, Optional.empty(), Optional.of(version), Optional.of(go));
-        NodeImageResult result = new NodeImageBuild(engine, new RecordingProgress()).run(request);
+        NodeImageResult result = DockerBuilds.run(engine, new RecordingProgress(), request);
         assertEquals(version, result.version());
         assertEquals(1, FakeKubernetesTree.makeCalls(root).size());
         assertTrue(FakeKubernetesTree.makeCalls(root).get(0).contains("|linux/" + arch + "|0|"), FakeKubernetesTree.makeCalls(root).toString());
@@ -310,7 +313,7 @@ class NodeImageIT {
         UserError e;
         try {
             e = assertThrows(UserError.class,
-                    () -> new NodeImageBuild(engine, new RecordingProgress()).run(request(release(), "bad-checksum", List.of())));
+                    () -> DockerBuilds.run(engine, new RecordingProgress(), request(release(), "bad-checksum", List.of())));
         } finally {
             env.server().checksumMode(SampleServer.ChecksumMode.CORRECT);
         }
@@ -335,7 +338,7 @@ class NodeImageIT {
 
         RecordingProgress progress = new RecordingProgress();
         UserError e = assertThrows(UserError.class,
-                () -> new NodeImageBuild(engine, progress).run(request(release(), "missing-image", List.of(missing))));
+                () -> DockerBuilds.run(engine, progress, request(release(), "missing-image", List.of(missing))));
         String message = e.getMessage();
         assertFalse(message.contains("\n"), message);
         assertTrue(message.contains(missing), message);
@@ -348,10 +351,17 @@ class NodeImageIT {
 
     @Test
     @Order(9)
-    void rebuildingATagRemovesTheImageItReplaces() {
-        NodeImageResult before = new NodeImageBuild(engine, new RecordingProgress()).run(request(release(), "rebuilt", List.of()));
-        NodeImageResult after = new NodeImageBuild(engine, new RecordingProgress()).run(request(release(), "rebuilt", List.of()));
-        assertNotEquals(before.imageId(), after.imageId(), "each commit is a new image");
+    void rebuildingATagReusesItForTheSameInputsAndRemovesTheImageItReplaces() {
+        NodeImageResult before = DockerBuilds.run(engine, new RecordingProgress(), request(release(), "rebuilt", List.of()));
+        RecordingProgress warm = new RecordingProgress();
+        NodeImageResult same = DockerBuilds.run(engine, warm, request(release(), "rebuilt", List.of()));
+        assertEquals(before.imageId(), same.imageId(), "same inputs: the engine's image is kept");
+        assertTrue(warm.notices().stream().anyMatch(n -> n.startsWith("inputs unchanged")), warm.notices().toString());
+        assertEquals(before.images(), same.images(), "the records of the kept image");
+        NodeImageRequest again = request(release(), "rebuilt", List.of());
+        NodeImageResult after = DockerBuilds.run(engine, new RecordingProgress(), new NodeImageRequest(again.source(), again.image(),
+                again.baseImage(), again.arch(), again.mirrors(), again.access(), again.extraImages(), true, false, Optional.empty()));
+        assertNotEquals(before.imageId(), after.imageId(), "--no-cache commits a new image");
         assertTrue(engine.inspectImage(before.imageId()).isEmpty(), "the replaced node image was left untagged in the engine");
         assertEquals(after.imageId(), engine.inspectImage(after.image()).orElseThrow().id());
     }
@@ -374,7 +384,7 @@ class NodeImageIT {
     private NodeImageResult buildFrom(String arg, String type, String version, String name) throws IOException {
         KubernetesSource source = KubernetesSource.detect(arg, Optional.empty(), null);
         assertEquals(type, source.type(), source.toString());
-        NodeImageResult result = new NodeImageBuild(engine, new RecordingProgress()).run(request(source, name, List.of()));
+        NodeImageResult result = DockerBuilds.run(engine, new RecordingProgress(), request(source, name, List.of()));
         assertEquals(version, result.version());
         assertEquals(version, engine.inspectImage(result.image()).orElseThrow().labels().get(NodeLayout.LABEL_K8S_VERSION));
         List<ImageRecord> records;

@@ -2,6 +2,8 @@ package dev.kindbuild.sample;
 
 import dev.kindbuild.lifecycle.TempPaths;
 import com.google.cloud.tools.jib.api.Containerizer;
+import com.google.cloud.tools.jib.api.ImageReference;
+import com.google.cloud.tools.jib.api.RegistryImage;
 import com.google.cloud.tools.jib.api.Jib;
 import com.google.cloud.tools.jib.api.JibContainer;
 import com.google.cloud.tools.jib.api.LogEvent;
@@ -117,7 +119,7 @@ public final class SampleImages {
                         ? realSizeLayers(target, arch, program)
                         : List.of(programLayer(work.resolve("program"), program));
                 Path layerCache = size == SampleSize.REAL ? realSizeDir().resolve("jib-layers") : work.resolve("app-cache");
-                Containerizer containerizer = Containerizer.to(access.registryImage(target, this::log))
+                Containerizer containerizer = Containerizer.to(RegistryImage.named(ImageReference.of(target.registry(), target.repository(), target.tag(), target.digest())))
                         .setAllowInsecureRegistries(access.allowsPlainHttp(target.registry()))
                         .setBaseImageLayersCache(work.resolve("base-cache"))
                         .setApplicationLayersCache(layerCache)

@@ -4,7 +4,6 @@ import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.image.RegistryAccess;
 import dev.kindbuild.image.RegistryMirrors;
 import dev.kindbuild.kube.KubernetesSource;
-import dev.kindbuild.node.NodeImageBuild;
 import dev.kindbuild.node.NodeImageRequest;
 import dev.kindbuild.node.NodeImageResult;
 import dev.kindbuild.sample.SampleEnvironment;
@@ -33,7 +32,7 @@ public record StandInNode(String tag, DockerEngine engine, TestCache cache, Samp
         TestBaseImage.get(engine, false, progress);
         SampleEnvironment env = SampleEnvironment.start(version, arch, 0, registry.host(), progress);
         RegistryMirrors mirrors = RegistryMirrors.parse(List.of("registry.k8s.io=" + registry.host(), "docker.io=" + registry.host()));
-        NodeImageResult node = new NodeImageBuild(engine, progress).run(new NodeImageRequest(
+        NodeImageResult node = DockerBuilds.run(engine, progress, new NodeImageRequest(
                 new KubernetesSource.Release(version, env.releaseUrl()), Optional.of(tag), Optional.of(TestBaseImage.TAG), arch,
                 mirrors, RegistryAccess.defaults(), List.of(), false, false, Optional.empty()));
         return new StandInNode(tag, engine, cache, env, node);

@@ -1,7 +1,7 @@
 package dev.kindbuild.testing;
 
 import dev.kindbuild.CacheLocation;
-import dev.kindbuild.image.ImageCache;
+import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.kube.DownloadCache;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -28,7 +28,7 @@ public final class TestCache implements AutoCloseable {
         try {
             Path dir = Files.createTempDirectory("kind-build-test-cache-").toAbsolutePath();
             String previous = System.setProperty(CacheLocation.PROPERTY, dir.toString());
-            if (!DownloadCache.defaultRoot().equals(dir) || !ImageCache.defaultLocation().root().equals(dir)) {
+            if (!DownloadCache.defaultRoot().equals(dir) || !ImageStore.defaultLocation().root().startsWith(dir)) {
                 restore(previous);
                 throw new IllegalStateException(CacheLocation.PROPERTY + "=" + dir + " is not what the caches use");
             }

@@ -18,10 +18,10 @@ import dev.kindbuild.kube.KubernetesResolver;
 import dev.kindbuild.kube.KubernetesSource;
 import dev.kindbuild.lifecycle.TempPaths;
 import dev.kindbuild.node.ArchGuard;
-import dev.kindbuild.node.NodeImageBuild;
+import dev.kindbuild.testing.DockerBuilds;
 import dev.kindbuild.node.NodeImageRequest;
 import dev.kindbuild.node.NodeImageResult;
-import dev.kindbuild.node.daemonless.DaemonlessNodeBuild;
+import dev.kindbuild.node.pipeline.NodeBuild;
 import dev.kindbuild.testing.LocalRegistry;
 import dev.kindbuild.testing.CliRun;
 import dev.kindbuild.testing.Leaks;
@@ -129,8 +129,8 @@ class RealClusterIT {
         NodeImageRequest request = new NodeImageRequest(new KubernetesSource.SourceTree(tree), Optional.of(tag), Optional.empty(),
                 engine.facts().architecture(), mirrors, RegistryAccess.defaults(), List.of(), false, false, Optional.empty(),
                 Optional.of(VERSION), Optional.of(goRoot));
-        DaemonlessNodeBuild.Result built = new DaemonlessNodeBuild(ImageStore.defaultLocation(), new RecordingProgress()).run(request,
-                new DaemonlessNodeBuild.Options(Optional.of(engine), Optional.empty(), ArchiveFormat.DOCKER, true,
+        NodeBuild.Result built = new NodeBuild(ImageStore.defaultLocation(), new RecordingProgress()).run(request,
+                new NodeBuild.Options(Optional.of(engine), Optional.empty(), ArchiveFormat.DOCKER, true,
                         RegistryTrust.jvmDefault(), Optional.empty()));
         assertTrue(built.pushed().isPresent());
         engine.removeImage(tag);
@@ -235,7 +235,7 @@ class RealClusterIT {
         NodeImageRequest request = new NodeImageRequest(source, Optional.of(tag), Optional.empty(),
                 engine.facts().architecture(), mirrors, RegistryAccess.defaults(), List.of(), false, false, Optional.empty(),
                 go.isPresent() ? Optional.of(VERSION) : Optional.empty(), go);
-        return new NodeImageBuild(engine, new RecordingProgress()).run(request);
+        return DockerBuilds.run(engine, new RecordingProgress(), request);
     }
 
     private static ClusterReport verifyCluster(String image) {

@@ -8,7 +8,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
+import java.io.OutputStream;
+import java.time.Instant;
 import java.util.List;
+import java.util.function.Consumer;
+import dev.kindbuild.image.layer.LayerBuilder;
+import dev.kindbuild.image.layer.LayerEntry;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -22,21 +27,39 @@ public final class EngineImages {
 
     /** Loads {@code image} into the engine tagged {@code repoTags}; the archive is written while the engine reads it. */
     public static void load(DockerEngine engine, ImageStore store, StoredImage image, List<String> repoTags) {
+        streamTo(out -> DockerArchiveOutput.write(store, image, repoTags, out), engine::load, "the image");
+    }
+
+    /**
+     * Places {@code entries} in the running container {@code containerId} as a layer of them would (the same tar, so the
+     * same files, modes, owners and times): what the docker builder does with the node's files.
+     */
+    public static void copyInto(DockerEngine engine, String containerId, List<LayerEntry> entries, Instant mtime) {
+        LayerBuilder tar = new LayerBuilder().addAll(entries);
+        streamTo(out -> tar.writeTar(out, mtime), in -> engine.copyIn(containerId, in, "/"), "the files");
+    }
+
+    private interface Body {
+        void write(OutputStream out) throws Exception;
+    }
+
+    /** Writes {@code body} on a thread into a pipe the engine reads: nothing on disk, nothing held in memory. */
+    private static void streamTo(Body body, Consumer<InputStream> engineReads, String what) {
         AtomicReference<Throwable> failure = new AtomicReference<>();
         try (PipedInputStream in = new PipedInputStream(PIPE_BUFFER)) {
             PipedOutputStream out = new PipedOutputStream(in);
             Thread writer = new Thread(() -> {
                 try (out) {
-                    DockerArchiveOutput.write(store, image, repoTags, out);
+                    body.write(out);
                 } catch (Throwable t) {
                     failure.set(t);
                 }
-            }, "kind-build-archive-writer");
+            }, "kind-build-engine-stream");
             writer.setDaemon(true);
             writer.start();
             RuntimeException engineError = null;
             try {
-                engine.load(in);
+                engineReads.accept(in);
             } catch (RuntimeException e) {
                 engineError = e;
             } finally {
@@ -48,14 +71,14 @@ public final class EngineImages {
                 throw engineError;
             }
         } catch (IOException e) {
-            throw new UserError("cannot stream the image to the engine: " + e.getMessage(), e);
+            throw new UserError("cannot stream " + what + " to the engine: " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new UserError("interrupted while loading the image into the engine", e);
+            throw new UserError("interrupted while sending " + what + " to the engine", e);
         }
         Throwable t = failure.get();
         if (t != null) {
-            throw t instanceof UserError u ? u : new UserError("cannot write the image for the engine: " + t.getMessage(), t);
+            throw t instanceof UserError u ? u : new UserError("cannot write " + what + " for the engine: " + t.getMessage(), t);
         }
     }
 

@@ -149,21 +149,28 @@ public final class LayerBuilder {
 
     /** Writes the layer into {@code store} as {@code compression} says; every entry gets {@code mtime} (whole seconds). */
     public Layer write(ImageStore store, Instant mtime, Compression compression) {
-        List<LayerEntry> sorted = entries();
-        FileTime time = FileTime.from(mtime.getEpochSecond(), TimeUnit.SECONDS);
         MessageDigest diff = Sha256.newDigest();
         boolean gzipped = compression == Compression.GZIP;
         Descriptor blob = store.write(gzipped ? MediaTypes.OCI_LAYER_GZIP : MediaTypes.OCI_LAYER, out -> {
             // Uncompressed, the blob is the tar: its digest is the diffID, and hashing the bytes twice is waste.
             java.io.OutputStream body = gzipped ? new DigestOutputStream(new ParallelGzipOutputStream(out, GZIP_LEVEL), diff) : out;
-            try (TarArchiveOutputStream tar = newTar(new BufferedOutputStream(body, 1 << 16))) {
-                for (LayerEntry e : sorted) {
-                    writeEntry(tar, e, time);
-                }
-                tar.finish();
+            try (java.io.OutputStream buffered = new BufferedOutputStream(body, 1 << 16)) {
+                writeTar(buffered, mtime);
             }
         });
         return new Layer(blob, gzipped ? "sha256:" + Sha256.hex(diff) : blob.digest());
+    }
+
+    /** The layer's tar, uncompressed, to {@code out} (left open); every entry gets {@code mtime} (whole seconds). */
+    public void writeTar(java.io.OutputStream out, Instant mtime) throws IOException {
+        List<LayerEntry> sorted = entries();
+        FileTime time = FileTime.from(mtime.getEpochSecond(), TimeUnit.SECONDS);
+        TarArchiveOutputStream tar = newTar(out);
+        for (LayerEntry e : sorted) {
+            writeEntry(tar, e, time);
+        }
+        tar.finish();
+        tar.flush();
     }
 
     static TarArchiveOutputStream newTar(java.io.OutputStream out) {

@@ -24,8 +24,8 @@ import java.util.TreeSet;
  * fetched, so a warm pull transfers no layers (unless told not to reuse the store: --no-cache). The image is named in
  * the store only once everything is there, so a failed pull never leaves a name pointing at missing or wrong content.
  *
- * <p>Mirrors behave as in {@link dev.kindbuild.image.ImagePuller}: the mirror first; the source registry only when the
- * mirror says it does not have the image (any other mirror failure is an error naming the mirror).
+ * <p>Mirrors: the mirror first; the source registry only when the mirror says it does not have the image (any other
+ * mirror failure is an error naming the mirror).
  */
 public final class RegistryPull {
     private static final ObjectMapper JSON = new ObjectMapper();

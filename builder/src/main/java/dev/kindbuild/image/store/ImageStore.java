@@ -96,10 +96,16 @@ public final class ImageStore {
             tmp = null;
             return new Descriptor(mediaType, d, size);
         } catch (IOException e) {
-            throw new UserError("cannot write to the image store " + root + ": " + e.getMessage(), e);
+            throw writeFailed(e);
         } finally {
             deleteQuietly(tmp);
         }
+    }
+
+    /** A full disk named as the cache (or wherever the store is) being full; anything else as it came. */
+    private UserError writeFailed(IOException e) {
+        return dev.kindbuild.lifecycle.DiskFull.is(e) ? dev.kindbuild.lifecycle.DiskFull.error("writing to the image store", e, root)
+                : new UserError("cannot write to the image store " + root + ": " + e.getMessage(), e);
     }
 
     /** Writes a blob's bytes to the stream it is given; see {@link #write}. */
@@ -128,7 +134,7 @@ public final class ImageStore {
             tmp = null;
             return new Descriptor(mediaType, d, counted.count);
         } catch (IOException e) {
-            throw new UserError("cannot write to the image store " + root + ": " + e.getMessage(), e);
+            throw writeFailed(e);
         } finally {
             deleteQuietly(tmp);
         }

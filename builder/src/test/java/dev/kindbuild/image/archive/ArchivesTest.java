@@ -73,8 +73,9 @@ class ArchivesTest {
         Path out = tmp.resolve("out/node.tar");
         DockerArchiveOutput.write(store, img, List.of("kindest/node:test"), out);
         assertEquals(List.of("kindest/node:test"), DockerArchive.repoTags(out));
-        assertEquals(img.config().digest(), DockerArchive.imageDigestOrId(out), "image ID is the stored config's digest");
-        assertEquals("amd64", DockerArchive.architecture(out));
+        StoredImage read = ArchiveImport.dockerArchive(ImageStore.open(tmp.resolve("read")), out);
+        assertEquals(img.config().digest(), read.config().digest(), "image ID is the stored config's digest");
+        assertEquals("amd64", read.architecture());
         assertNoPartials(out.getParent());
 
         Path again = tmp.resolve("again.tar");

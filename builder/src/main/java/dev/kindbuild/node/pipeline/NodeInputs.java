@@ -1,4 +1,4 @@
-package dev.kindbuild.node.daemonless;
+package dev.kindbuild.node.pipeline;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,4 +1,4 @@
-package dev.kindbuild.node.daemonless;
+package dev.kindbuild.node.pipeline;
 
 import dev.kindbuild.UserError;
 import dev.kindbuild.image.DockerArchive;
@@ -10,7 +10,6 @@ import dev.kindbuild.image.registry.RegistryPull;
 import dev.kindbuild.image.store.StoredImage;
 import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.kube.KubernetesArtifacts;
-import dev.kindbuild.node.ObtainImages;
 import dev.kindbuild.node.ParallelPulls;
 import dev.kindbuild.progress.Progress;
 import java.nio.file.Path;
@@ -68,9 +67,18 @@ final class ImagesInStore {
             names.add(required.stream().map(ImageRef::parse)
                     .filter(r -> tag.equals(r.tag()) && (r.repository().equals(component) || r.repository().endsWith("/" + component)))
                     .map(ImageRef::nameWithTag).findFirst()
-                    .orElseGet(() -> ObtainImages.releaseImageName(tar, k8s.arch())));
+                    .orElseGet(() -> releaseImageName(tar, k8s.arch())));
         }
         return names;
+    }
+
+    /** The name a release image archive carries, as kubeadm lists it: its tag without the arch suffix. */
+    static String releaseImageName(Path tar, String arch) {
+        List<String> tags = DockerArchive.repoTags(tar);
+        if (tags.isEmpty()) {
+            throw new UserError("image tarball " + tar.getFileName() + " in the Kubernetes artifacts has no tag");
+        }
+        return ImageRef.parse(DockerArchive.withoutArchSuffix(tags.get(0), arch)).nameWithTag();
     }
 
     /** Reads the release's image archives into the store, under {@code names} ({@link #releaseNames}). */

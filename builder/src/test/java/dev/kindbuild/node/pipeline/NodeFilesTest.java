@@ -1,4 +1,4 @@
-package dev.kindbuild.node.daemonless;
+package dev.kindbuild.node.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The images layer copies layer blobs out of the store: each is checked on the way, so a changed one never lands in a node. */
-class ImagesLayerTest {
+class NodeFilesTest {
     private static final Instant T = Instant.parse("2024-01-01T00:00:00Z");
 
     @TempDir
@@ -44,20 +44,25 @@ class ImagesLayerTest {
         }
     }
 
+    /** The images' entries written as the oci builder writes them. */
+    private static Layer imagesLayer(List<ImagesInStore.NodeImage> images, ImageStore store) {
+        return new LayerBuilder().addAll(NodeFiles.images(images, store).entries()).write(store, T, LayerBuilder.Compression.NONE);
+    }
+
     @Test
     void aLayerBlobChangedInTheStoreFailsTheLayerAndLeavesNothingHalfWritten() throws IOException {
         ImageStore store = ImageStore.open(tmp.resolve("store"));
         StoredImage app = image(store);
         List<ImagesInStore.NodeImage> images = List.of(new ImagesInStore.NodeImage("example.com/app:1", "", "release", app));
-        ImagesLayer.Written good = ImagesLayer.write(images, store, T);
-        assertTrue(store.has(good.layer().blob().digest()));
+        Layer good = imagesLayer(images, store);
+        assertTrue(store.has(good.blob().digest()));
 
         Descriptor layer = app.layers().get(0);
         Path blob = store.blobPath(layer.digest());
         FileDamage.flipByte(blob, layer.size() / 2);
         List<String> before = blobFiles(store);
 
-        UserError e = assertThrows(UserError.class, () -> ImagesLayer.write(images, store, T));
+        UserError e = assertThrows(UserError.class, () -> imagesLayer(images, store));
         assertTrue(e.getMessage().contains(blob.toString()) && e.getMessage().contains("kind-build cleanup --store"), e.getMessage());
         assertFalse(Files.exists(blob), "the bad blob is removed");
         List<String> after = blobFiles(store);

@@ -1,4 +1,4 @@
-package dev.kindbuild.node;
+package dev.kindbuild.node.pipeline;
 
 import dev.kindbuild.engine.ContainerSpec;
 import dev.kindbuild.engine.DockerEngine;

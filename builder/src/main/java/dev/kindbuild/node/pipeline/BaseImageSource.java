@@ -1,4 +1,4 @@
-package dev.kindbuild.node.daemonless;
+package dev.kindbuild.node.pipeline;
 
 import dev.kindbuild.UserError;
 import dev.kindbuild.image.ImageRef;

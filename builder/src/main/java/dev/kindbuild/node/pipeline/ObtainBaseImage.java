@@ -1,4 +1,4 @@
-package dev.kindbuild.node.daemonless;
+package dev.kindbuild.node.pipeline;
 
 import dev.kindbuild.UserError;
 import dev.kindbuild.engine.DockerEngine;
@@ -20,6 +20,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.ArrayList;
+import java.util.List;
+import dev.kindbuild.image.layer.ImageContents;
+import dev.kindbuild.node.ArchGuard;
 
 /**
  * Step: the base image in the store. An archive or an engine image is read into the store once: a later build finds
@@ -47,7 +51,42 @@ final class ObtainBaseImage {
             Optional<dev.kindbuild.kube.KubeVersion> version, boolean reuse, Progress progress) {
         Base base = obtain(source, store, engine, pull, arch, version, reuse, progress);
         check(base, arch);
+        checkContents(base, store, arch);
         return base;
+    }
+
+    /**
+     * Refused before any pull: a base that lacks what every kind base image has, or whose programs are for another
+     * architecture than its config says. One pass over its layers, once per base: the store remembers a base that
+     * passed.
+     */
+    private static void checkContents(Base base, ImageStore store, String arch) {
+        String passed = "kind-build.base-checked/" + base.image().manifest().hex() + "/" + arch;
+        if (store.resolve(passed).filter(d -> d.digest().equals(base.image().manifest().digest())).isPresent()) {
+            return;
+        }
+        ImageContents contents = ImageContents.of(store, base.image());
+        List<String> missing = new ArrayList<>();
+        for (String path : EnsureBaseImage.REQUIRED_FILES) {
+            if (EnsureBaseImage.alternatives(path).stream().noneMatch(contents::exists)) {
+                missing.add(path);
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw EnsureBaseImage.notABaseImage(base.name(), missing);
+        }
+        for (String probe : ArchGuard.USERLAND_PROBES) {
+            if (contents.resolve(probe).filter(e -> e.isFile()).isPresent()) {
+                try {
+                    ArchGuard.elfArch(contents.open(probe)).ifPresent(found -> ArchGuard.check("the userland of base image " + base.name()
+                            + " (" + probe + ")", found, arch));
+                } catch (IOException e) {
+                    throw new UserError("cannot read " + probe + " of base image " + base.name() + ": " + e.getMessage(), e);
+                }
+                break;
+            }
+        }
+        store.tag(passed, base.image().manifest());
     }
 
     static Base obtain(BaseImageSource source, ImageStore store, Optional<DockerEngine> engine, RegistryPull pull,
@@ -80,14 +119,15 @@ final class ObtainBaseImage {
                     .filter(i -> DockerEngine.normalizeArch(i.architecture()).equals(arch)).map(ImageInfo::id);
             // An image kind-build made or pulled is in the store byte for byte; the engine's copy (docker save) is
             // not, so the store's is taken whenever the engine holds that same image (or no engine does).
+            // Named as the user gave it (labels, messages): what they typed is what they will look for.
             if (stored.isPresent() && engineId.map(stored.get().config().digest()::equals).orElse(true)) {
-                return new Base(stored.get(), n.ref().toString(), Optional.empty());
+                return new Base(stored.get(), n.given(), Optional.empty());
             }
             if (engineId.isPresent()) {
-                return new Base(fromEngine(store, engine.get(), n.ref().toString(), reuse), n.ref().toString(), Optional.empty());
+                return new Base(fromEngine(store, engine.get(), n.ref().toString(), reuse), n.given(), Optional.empty());
             }
             PullResult pulled = pull.pull(n.ref(), Platform.linux(arch));
-            return new Base(pulled.image(), n.ref().toString(), Optional.of(n.ref()));
+            return new Base(pulled.image(), n.given(), Optional.of(n.ref()));
         }
         DockerEngine e = engine.orElseThrow(() -> new UserError("no Docker engine to build the bundled base image in: give "
                 + "--base-image REF, docker-archive:PATH or oci-archive:PATH (e.g. `docker save` of a kindest/base image)"));

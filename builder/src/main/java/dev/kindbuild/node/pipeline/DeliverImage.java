@@ -1,4 +1,4 @@
-package dev.kindbuild.node.daemonless;
+package dev.kindbuild.node.pipeline;
 
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.engine.ImageInfo;
@@ -31,7 +31,7 @@ final class DeliverImage {
      * @return where it went
      */
     static Delivery run(ImageStore store, StoredImage image, String tag, Optional<ImageRef> mountFrom,
-            DaemonlessNodeBuild.Options options, boolean reuse, RegistryClients clients, Progress progress) {
+            NodeBuild.Options options, boolean reuse, RegistryClients clients, Progress progress) {
         Delivery delivery = Delivery.toStore(store.root(), tag);
         if (options.output().isPresent()) {
             delivery = delivery.withFile(writeFile(store, image.manifest(), tag, options, reuse, progress,
@@ -47,7 +47,7 @@ final class DeliverImage {
      * one architecture per tag, gets the image of its own architecture.
      */
     static Delivery runIndex(ImageStore store, Descriptor index, List<StoredImage> images, String tag,
-            Optional<ImageRef> mountFrom, DaemonlessNodeBuild.Options options, boolean reuse, RegistryClients clients,
+            Optional<ImageRef> mountFrom, NodeBuild.Options options, boolean reuse, RegistryClients clients,
             Progress progress) {
         Delivery delivery = Delivery.toStore(store.root(), tag);
         if (options.output().isPresent()) {
@@ -72,7 +72,7 @@ final class DeliverImage {
     }
 
     /** Writes the archive (unless kind-build's mark says the file holds it already); returns it, described. */
-    private static String writeFile(ImageStore store, Descriptor top, String tag, DaemonlessNodeBuild.Options options, boolean reuse,
+    private static String writeFile(ImageStore store, Descriptor top, String tag, NodeBuild.Options options, boolean reuse,
             Progress progress, FileWriter writer) {
         Path file = options.output().get();
         String written = top.digest() + " " + tag + " " + options.format();
@@ -98,7 +98,7 @@ final class DeliverImage {
     }
 
     private static Optional<PushResult> push(ImageStore store, Descriptor top, String tag, Optional<ImageRef> mountFrom,
-            DaemonlessNodeBuild.Options options, RegistryClients clients, Progress progress) {
+            NodeBuild.Options options, RegistryClients clients, Progress progress) {
         if (!options.push()) {
             return Optional.empty();
         }

@@ -1,4 +1,4 @@
-package dev.kindbuild.node.daemonless;
+package dev.kindbuild.node.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -27,7 +27,7 @@ import dev.kindbuild.image.store.StoredImage;
 import dev.kindbuild.kube.KubernetesSource;
 import dev.kindbuild.support.Sha256;
 import dev.kindbuild.lifecycle.TempPaths;
-import dev.kindbuild.node.NodeImageBuild;
+import dev.kindbuild.testing.DockerBuilds;
 import dev.kindbuild.node.NodeImageRequest;
 import dev.kindbuild.node.NodeImageResult;
 import dev.kindbuild.node.NodeLayout;
@@ -184,9 +184,9 @@ class DaemonlessNodeIT {
     @Order(2)
     void aWarmRebuildWritesNothing() {
         RecordingProgress progress = new RecordingProgress();
-        DaemonlessNodeBuild.Result again = build(ImageStore.defaultLocation(), progress, Optional.empty(), Optional.of(tmp.resolve("again.tar")));
+        NodeBuild.Result again = build(ImageStore.defaultLocation(), progress, Optional.empty(), Optional.of(tmp.resolve("again.tar")));
         assertTrue(again.reused(), progress.succeeded().toString());
-        assertEquals(firstDigest, again.manifest());
+        assertEquals(firstDigest, again.manifest().orElseThrow());
         assertTrue(progress.succeeded().stream().noneMatch(s -> s.startsWith("Writing layer") || s.startsWith("Extracting Kubernetes binaries and images (")
                 && !s.contains("(cached)")), progress.succeeded().toString());
         assertTrue(progress.notices().stream().anyMatch(n -> n.startsWith("inputs unchanged")), progress.notices().toString());
@@ -200,16 +200,16 @@ class DaemonlessNodeIT {
         Path otherTmp = Files.createDirectories(tmp.resolve("other-tmp"));
         try (TestCache other = TestCache.create()) {
             System.setProperty("java.io.tmpdir", otherTmp.toString());
-            DaemonlessNodeBuild.Result cold = build(ImageStore.open(other.dir().resolve("store")), new RecordingProgress(),
+            NodeBuild.Result cold = build(ImageStore.open(other.dir().resolve("store")), new RecordingProgress(),
                     Optional.empty(), Optional.of(tmp.resolve("cold.tar")));
             assertFalse(cold.reused(), "a fresh cache builds everything");
-            assertEquals(firstDigest, cold.manifest(), "same inputs, same image");
+            assertEquals(firstDigest, cold.manifest().orElseThrow(), "same inputs, same image");
             assertEquals(Sha256.of(tmp.resolve("cold.tar")), Sha256.of(tmp.resolve("again.tar")), "and the same archive bytes");
 
             Instant epoch = Instant.parse("2025-06-01T00:00:00Z");
             ImageStore store = ImageStore.open(other.dir().resolve("store"));
-            DaemonlessNodeBuild.Result dated = build(store, new RecordingProgress(), Optional.of(epoch), Optional.of(tmp.resolve("dated.tar")));
-            assertNotEquals(firstDigest, dated.manifest(), "SOURCE_DATE_EPOCH is an input");
+            NodeBuild.Result dated = build(store, new RecordingProgress(), Optional.of(epoch), Optional.of(tmp.resolve("dated.tar")));
+            assertNotEquals(firstDigest, dated.manifest().orElseThrow(), "SOURCE_DATE_EPOCH is an input");
             StoredImage image = store.image(store.resolve(TAG).orElseThrow());
             assertEquals("2025-06-01T00:00:00Z", image.configJson().path("created").asText());
         } finally {
@@ -228,13 +228,13 @@ class DaemonlessNodeIT {
 
         String target = REGISTRY.host() + "/kind-build-test/node:" + Leaks.PID;
         RecordingProgress progress = new RecordingProgress();
-        DaemonlessNodeBuild.Result pushed = new DaemonlessNodeBuild(store, progress).run(request(Optional.of(baseRef.toString()), target),
-                new DaemonlessNodeBuild.Options(Optional.empty(), Optional.empty(), ArchiveFormat.DOCKER, true,
+        NodeBuild.Result pushed = new NodeBuild(store, progress).run(request(Optional.of(baseRef.toString()), target),
+                new NodeBuild.Options(Optional.empty(), Optional.empty(), ArchiveFormat.DOCKER, true,
                         RegistryTrust.jvmDefault(), Optional.empty()));
         PushResult push = pushed.pushed().orElseThrow();
         assertEquals(4, push.uploaded(), "three new layers and the config: " + push);
         assertEquals(base.layers().size(), push.mounted() + push.skipped(), push.toString());
-        assertEquals(ImageRef.parse(target).withDigest(pushed.manifest()), push.pinned());
+        assertEquals(ImageRef.parse(target).withDigest(pushed.manifest().orElseThrow()), push.pinned());
 
         JsonNode raw = JSON.readTree(Skopeo.run("inspect", "--raw", "docker://" + target));
         List<String> layers = new ArrayList<>();
@@ -245,11 +245,11 @@ class DaemonlessNodeIT {
 
         // The OCI archive output reads the same image: skopeo finds its manifest digest.
         Path oci = tmp.resolve("node.oci.tar");
-        new DaemonlessNodeBuild(store, new RecordingProgress()).run(request(Optional.of(baseRef.toString()), target),
-                new DaemonlessNodeBuild.Options(Optional.empty(), Optional.of(oci), ArchiveFormat.OCI, false,
+        new NodeBuild(store, new RecordingProgress()).run(request(Optional.of(baseRef.toString()), target),
+                new NodeBuild.Options(Optional.empty(), Optional.of(oci), ArchiveFormat.OCI, false,
                         RegistryTrust.jvmDefault(), Optional.empty()));
         JsonNode inspected = JSON.readTree(Skopeo.run("inspect", "oci-archive:" + oci));
-        assertEquals(pushed.manifest(), inspected.path("Digest").asText());
+        assertEquals(pushed.manifest().orElseThrow(), inspected.path("Digest").asText());
     }
 
     @Test
@@ -259,7 +259,7 @@ class DaemonlessNodeIT {
         engineTags.add(dockerTag);
         NodeImageRequest request = new NodeImageRequest(new KubernetesSource.Release(V, env.releaseUrl()), Optional.of(dockerTag),
                 Optional.of(TestBaseImage.TAG), arch, mirrors(), RegistryAccess.defaults(), List.of(), false, false, Optional.empty());
-        new NodeImageBuild(engine, new RecordingProgress()).run(request);
+        DockerBuilds.run(engine, new RecordingProgress(), request);
         ImageStore compare = ImageStore.open(tmp.resolve("compare-store"));
         Map<String, String> docker = tree(compare, EngineImages.save(engine, dockerTag, compare));
         ImageStore store = ImageStore.defaultLocation();
@@ -324,9 +324,9 @@ class DaemonlessNodeIT {
         return out;
     }
 
-    private DaemonlessNodeBuild.Result build(ImageStore store, RecordingProgress progress, Optional<Instant> epoch, Optional<Path> output) {
-        return new DaemonlessNodeBuild(store, progress).run(request(Optional.of("docker-archive:" + baseArchive), TAG),
-                new DaemonlessNodeBuild.Options(Optional.empty(), output, ArchiveFormat.DOCKER, false,
+    private NodeBuild.Result build(ImageStore store, RecordingProgress progress, Optional<Instant> epoch, Optional<Path> output) {
+        return new NodeBuild(store, progress).run(request(Optional.of("docker-archive:" + baseArchive), TAG),
+                new NodeBuild.Options(Optional.empty(), output, ArchiveFormat.DOCKER, false,
                         RegistryTrust.jvmDefault(), epoch));
     }
 

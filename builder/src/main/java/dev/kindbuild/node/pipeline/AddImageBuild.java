@@ -1,4 +1,4 @@
-package dev.kindbuild.node.daemonless;
+package dev.kindbuild.node.pipeline;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -21,7 +21,8 @@ import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.image.store.StoredImage;
 import dev.kindbuild.node.ImageRecord;
 import dev.kindbuild.node.NodeLayout;
-import dev.kindbuild.node.SaveImages;
+import dev.kindbuild.image.layer.Layer;
+import dev.kindbuild.image.layer.LayerBuilder;
 import dev.kindbuild.progress.Progress;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -80,8 +81,8 @@ public final class AddImageBuild {
         this.progress = progress;
     }
 
-    public Result run(Request request, DaemonlessNodeBuild.Options options) {
-        DaemonlessNodeBuild.checkOutputs(options);
+    public Result run(Request request, NodeBuild.Options options) {
+        NodeBuild.checkOutputs(options);
         RegistryClients clients = new RegistryClients(request.access(), options.trust(), progress);
         String tag = request.image().orElse(request.node());
         ObtainBaseImage.Base node = progress.step("Reading node image " + request.node(), () -> ObtainBaseImage.obtain(
@@ -89,7 +90,7 @@ public final class AddImageBuild {
                 new RegistryPull(clients, request.mirrors(), store, progress), request.arch(), progress),
                 n -> n.image().manifest().digest().substring(0, 19));
         checkNode(node, request.node(), request.arch());
-        NodeFiles files = progress.step("Reading its image records", () -> nodeFiles(node.image(), request.node()), f -> f.records().size() + " images");
+        ImagesInNode files = progress.step("Reading its image records", () -> imagesInNode(node.image(), request.node()), f -> f.records().size() + " images");
 
         List<ImagesInStore.NodeImage> added = new ArrayList<>(progress.step("Pulling images", () -> ImagesInStore.pull(request.refs(),
                 List.of(), quiet -> new RegistryPull(clients, request.mirrors(), store, quiet), request.arch(), progress),
@@ -98,18 +99,19 @@ public final class AddImageBuild {
             added.add(progress.step("Reading " + archive.getFileName(), () -> fromArchive(archive, request.arch())));
         }
         Instant created = options.sourceDateEpoch().orElseGet(() -> Instant.parse(node.image().configJson().path("created").asText()));
-        ImagesLayer.Written layer = progress.step("Writing layer: " + added.size() + " more images",
-                () -> ImagesLayer.write(added, files.records(), files.blobs(), store, created), w -> w.layer().describe());
+        NodeFiles.Images entries = NodeFiles.images(added, files.records(), files.blobs(), store);
+        Layer layer = progress.step("Writing layer: " + added.size() + " more images",
+                () -> new LayerBuilder().addAll(entries.entries()).write(store, created, LayerBuilder.Compression.NONE), Layer::describe);
         StoredImage image = progress.step("Assembling " + tag, () -> ImageAssembly.on(node.image())
-                .layer(layer.layer(), "kind-build add-image: " + String.join(", ", added.stream().map(ImagesInStore.NodeImage::name).toList()))
-                .label(NodeLayout.LABEL_IMAGES, SaveImages.labelValue(layer.records()))
+                .layer(layer, "kind-build add-image: " + String.join(", ", added.stream().map(ImagesInStore.NodeImage::name).toList()))
+                .label(NodeLayout.LABEL_IMAGES, NodeFiles.labelValue(entries.records()))
                 .created(created)
                 .write(store), i -> i.manifest().digest().substring(0, 19));
         store.tag(tag, image.manifest());
         Delivery delivery = DeliverImage.run(store, image, tag, node.repository(), options, true, clients, progress);
         List<String> names = added.stream().map(ImagesInStore.NodeImage::name).toList();
-        return new Result(tag, image.manifest().digest(), image.config().digest(), layer.records(),
-                layer.records().stream().filter(r -> names.contains(r.name())).toList(), delivery);
+        return new Result(tag, image.manifest().digest(), image.config().digest(), entries.records(),
+                entries.records().stream().filter(r -> names.contains(r.name())).toList(), delivery);
     }
 
     /** Only node images: adding to a base image would make an image that looks like a node and is not one. */
@@ -127,12 +129,12 @@ public final class AddImageBuild {
     }
 
     /** The node's records and the layer blobs it already carries. */
-    private record NodeFiles(List<ImageRecord> records, Set<String> blobs) {}
+    private record ImagesInNode(List<ImageRecord> records, Set<String> blobs) {}
 
     /** Where earlier node images put their preloaded layers, and where containerd's collector could delete them. */
     private static final String EARLIER_LAYER_BLOBS = "/var/lib/containerd/io.containerd.content.v1.content/blobs/sha256";
 
-    private NodeFiles nodeFiles(StoredImage node, String nodeName) throws IOException {
+    private ImagesInNode imagesInNode(StoredImage node, String nodeName) throws IOException {
         ImageContents contents = ImageContents.of(store, node);
         List<ImageRecord> records = contents.exists(NodeLayout.IMAGES_LIST)
                 ? JSON.readValue(contents.readText(NodeLayout.IMAGES_LIST), new TypeReference<List<ImageRecord>>() {})
@@ -147,7 +149,7 @@ public final class AddImageBuild {
                 blobs.add("sha256:" + e.path().substring(e.path().lastIndexOf('/') + 1));
             }
         }
-        return new NodeFiles(records, blobs);
+        return new ImagesInNode(records, blobs);
     }
 
     private ImagesInStore.NodeImage fromArchive(Path archive, String arch) {

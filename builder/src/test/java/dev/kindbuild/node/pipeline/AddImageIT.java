@@ -1,4 +1,4 @@
-package dev.kindbuild.node.daemonless;
+package dev.kindbuild.node.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -73,7 +73,7 @@ class AddImageIT {
         NodeImageRequest request = new NodeImageRequest(new KubernetesSource.Release(V, env.releaseUrl()), Optional.of(NODE),
                 Optional.of(TestBaseImage.TAG), arch, RegistryMirrors.parse(List.of("registry.k8s.io=" + REGISTRY.host(), "docker.io=" + REGISTRY.host())),
                 RegistryAccess.defaults(), List.of(), false, false, Optional.empty());
-        new DaemonlessNodeBuild(ImageStore.defaultLocation(), progress).run(request, new DaemonlessNodeBuild.Options(Optional.of(engine),
+        new NodeBuild(ImageStore.defaultLocation(), progress).run(request, new NodeBuild.Options(Optional.of(engine),
                 Optional.empty(), ArchiveFormat.DOCKER, false, RegistryTrust.jvmDefault(), Optional.empty()));
     }
 
