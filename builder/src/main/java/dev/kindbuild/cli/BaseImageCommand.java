@@ -8,7 +8,7 @@ import dev.kindbuild.components.ComponentRequest;
 import dev.kindbuild.components.InstalledComponent;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.image.ImageRef;
-import dev.kindbuild.image.RegistryAccess;
+import dev.kindbuild.image.registry.RegistryAccess;
 import dev.kindbuild.image.archive.ArchiveFormat;
 import dev.kindbuild.image.archive.EngineImages;
 import dev.kindbuild.image.archive.OciArchiveOutput;

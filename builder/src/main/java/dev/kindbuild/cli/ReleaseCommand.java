@@ -2,7 +2,7 @@ package dev.kindbuild.cli;
 
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.image.store.ImageStore;
-import dev.kindbuild.node.pipeline.BaseImageSource;
+import dev.kindbuild.node.BaseImageSource;
 import dev.kindbuild.progress.Progress;
 import dev.kindbuild.release.ReleaseBuild;
 import dev.kindbuild.release.ReleaseFile;

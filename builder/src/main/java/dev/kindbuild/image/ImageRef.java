@@ -157,7 +157,7 @@ public record ImageRef(String registry, String repository, String tag, String di
     }
 
     /** docker.io's aliases collapse to docker.io; registry host names are case-insensitive. */
-    static String normalizeRegistry(String registry) {
+    public static String normalizeRegistry(String registry) {
         String r = registry.toLowerCase(Locale.ROOT);
         return switch (r) {
             case "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com" -> DOCKER_HUB;

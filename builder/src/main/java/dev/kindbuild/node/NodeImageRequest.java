@@ -2,8 +2,8 @@ package dev.kindbuild.node;
 
 import dev.kindbuild.UserError;
 import dev.kindbuild.image.ImageRef;
-import dev.kindbuild.image.RegistryAccess;
-import dev.kindbuild.image.RegistryMirrors;
+import dev.kindbuild.image.registry.RegistryAccess;
+import dev.kindbuild.image.registry.RegistryMirrors;
 import dev.kindbuild.kube.KubernetesSource;
 import dev.kindbuild.support.Sha256;
 import java.nio.file.Path;
@@ -45,7 +45,7 @@ public record NodeImageRequest(
         k8sVersion = k8sVersion == null ? Optional.empty() : k8sVersion;
         goRoot = goRoot == null ? Optional.empty() : goRoot;
         checkNames(image, extraImages, k8sSha256);
-        baseImage.filter(ref -> !dev.kindbuild.node.pipeline.BaseImageSource.isArchive(ref))
+        baseImage.filter(ref -> !BaseImageSource.isArchive(ref))
                 .ifPresent(ref -> ImageRef.check(ref, "--base-image"));
     }
 

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kindbuild.UserError;
-import dev.kindbuild.image.DockerArchive;
+import dev.kindbuild.image.archive.DockerArchive;
 import dev.kindbuild.progress.BuildEvent;
 import dev.kindbuild.progress.Progress;
 import dev.kindbuild.support.Sha256;

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kindbuild.UserError;
 import dev.kindbuild.engine.DockerEngine;
-import dev.kindbuild.image.RegistryAccess;
-import dev.kindbuild.image.RegistryMirrors;
+import dev.kindbuild.image.registry.RegistryAccess;
+import dev.kindbuild.image.registry.RegistryMirrors;
 import dev.kindbuild.kube.KubernetesSource;
 import dev.kindbuild.kube.ReleaseTarball;
 import dev.kindbuild.lifecycle.TempPaths;

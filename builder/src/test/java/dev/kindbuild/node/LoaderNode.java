@@ -3,7 +3,7 @@ package dev.kindbuild.node;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.kindbuild.image.ContentStoreLayout;
+import dev.kindbuild.node.ContentStoreLayout;
 import dev.kindbuild.image.store.MediaTypes;
 import dev.kindbuild.recipe.RecipeTree;
 import dev.kindbuild.support.Sha256;

@@ -1,5 +1,6 @@
 package dev.kindbuild.release;
 
+import dev.kindbuild.node.ContentStoreLayout;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -250,7 +251,7 @@ class MultiArchReleaseIT {
     }
 
     private static String blob(String hex) {
-        return dev.kindbuild.image.ContentStoreLayout.LAYER_BLOBS + "/" + hex;
+        return dev.kindbuild.node.ContentStoreLayout.LAYER_BLOBS + "/" + hex;
     }
 
     /** The blobs (digest → bytes) of an image's small archive under /kind/images: its manifest and config. */

@@ -2,7 +2,7 @@ package dev.kindbuild.sample;
 
 import dev.kindbuild.lifecycle.TempPaths;
 import dev.kindbuild.image.ImageRef;
-import dev.kindbuild.image.RegistryAccess;
+import dev.kindbuild.image.registry.RegistryAccess;
 import dev.kindbuild.node.AddonManifests;
 import dev.kindbuild.progress.Progress;
 import java.io.IOException;

@@ -13,7 +13,7 @@ import com.google.cloud.tools.jib.api.buildplan.FilePermissions;
 import com.google.cloud.tools.jib.api.buildplan.Platform;
 import dev.kindbuild.UserError;
 import dev.kindbuild.image.ImageRef;
-import dev.kindbuild.image.RegistryAccess;
+import dev.kindbuild.image.registry.RegistryAccess;
 import dev.kindbuild.progress.Progress;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -1,8 +1,8 @@
 package dev.kindbuild.testing;
 
 import dev.kindbuild.engine.DockerEngine;
-import dev.kindbuild.image.RegistryAccess;
-import dev.kindbuild.image.RegistryMirrors;
+import dev.kindbuild.image.registry.RegistryAccess;
+import dev.kindbuild.image.registry.RegistryMirrors;
 import dev.kindbuild.kube.KubernetesSource;
 import dev.kindbuild.node.NodeImageRequest;
 import dev.kindbuild.node.NodeImageResult;

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.kindbuild.UserError;
 import dev.kindbuild.engine.ContainerFile;
 import dev.kindbuild.engine.DockerEngine;
-import dev.kindbuild.image.ContentStoreLayout;
+import dev.kindbuild.node.ContentStoreLayout;
 import dev.kindbuild.node.NodeImageResult;
 import dev.kindbuild.node.NodeLayout;
 import dev.kindbuild.testing.LocalRegistry;

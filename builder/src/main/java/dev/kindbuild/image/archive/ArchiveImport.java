@@ -1,6 +1,6 @@
 package dev.kindbuild.image.archive;
 
-import dev.kindbuild.image.DockerArchive;
+import dev.kindbuild.image.archive.DockerArchive;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;

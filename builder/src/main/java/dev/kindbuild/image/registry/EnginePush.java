@@ -3,7 +3,7 @@ package dev.kindbuild.image.registry;
 import dev.kindbuild.UserError;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.image.ImageRef;
-import dev.kindbuild.image.RegistryAccess;
+import dev.kindbuild.image.registry.RegistryAccess;
 import dev.kindbuild.progress.Progress;
 import java.util.List;
 

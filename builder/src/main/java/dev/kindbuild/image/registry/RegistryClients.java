@@ -1,7 +1,7 @@
 package dev.kindbuild.image.registry;
 
 import dev.kindbuild.image.ImageRef;
-import dev.kindbuild.image.RegistryAccess;
+import dev.kindbuild.image.registry.RegistryAccess;
 import dev.kindbuild.progress.Progress;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;

@@ -1,15 +1,16 @@
 package dev.kindbuild.node.pipeline;
 
+import dev.kindbuild.node.BaseImageSource;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kindbuild.UserError;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.engine.Labels;
-import dev.kindbuild.image.ContentStoreLayout;
-import dev.kindbuild.image.DockerArchive;
+import dev.kindbuild.node.ContentStoreLayout;
+import dev.kindbuild.image.archive.DockerArchive;
 import dev.kindbuild.image.ImageRef;
-import dev.kindbuild.image.RegistryAccess;
-import dev.kindbuild.image.RegistryMirrors;
+import dev.kindbuild.image.registry.RegistryAccess;
+import dev.kindbuild.image.registry.RegistryMirrors;
 import dev.kindbuild.image.archive.ArchiveImport;
 import dev.kindbuild.image.layer.ImageAssembly;
 import dev.kindbuild.image.layer.ImageContents;

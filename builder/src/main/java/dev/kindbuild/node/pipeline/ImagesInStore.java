@@ -1,7 +1,7 @@
 package dev.kindbuild.node.pipeline;
 
 import dev.kindbuild.UserError;
-import dev.kindbuild.image.DockerArchive;
+import dev.kindbuild.image.archive.DockerArchive;
 import dev.kindbuild.image.ImageRef;
 import dev.kindbuild.image.archive.ArchiveImport;
 import dev.kindbuild.image.registry.Platform;

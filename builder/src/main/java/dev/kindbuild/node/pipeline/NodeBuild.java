@@ -1,5 +1,6 @@
 package dev.kindbuild.node.pipeline;
 
+import dev.kindbuild.node.BaseImageSource;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kindbuild.UserError;

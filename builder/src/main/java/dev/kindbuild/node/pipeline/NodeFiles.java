@@ -2,7 +2,7 @@ package dev.kindbuild.node.pipeline;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.kindbuild.image.ContentStoreLayout;
+import dev.kindbuild.node.ContentStoreLayout;
 import dev.kindbuild.image.ImageRef;
 import dev.kindbuild.image.layer.ImageContents;
 import dev.kindbuild.image.layer.LayerEntry;

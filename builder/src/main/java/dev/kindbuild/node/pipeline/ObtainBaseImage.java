@@ -1,5 +1,6 @@
 package dev.kindbuild.node.pipeline;
 
+import dev.kindbuild.node.BaseImageSource;
 import dev.kindbuild.UserError;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.engine.ImageInfo;

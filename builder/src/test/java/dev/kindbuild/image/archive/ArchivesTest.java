@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kindbuild.UserError;
-import dev.kindbuild.image.DockerArchive;
+import dev.kindbuild.image.archive.DockerArchive;
 import dev.kindbuild.image.layer.ImageAssembly;
 import dev.kindbuild.image.layer.ImageContents;
 import dev.kindbuild.image.layer.Layer;

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kindbuild.UserError;
 import dev.kindbuild.image.ImageRef;
-import dev.kindbuild.image.RegistryAccess;
-import dev.kindbuild.image.RegistryMirrors;
+import dev.kindbuild.image.registry.RegistryAccess;
+import dev.kindbuild.image.registry.RegistryMirrors;
 import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.image.store.StoredImage;
 import dev.kindbuild.support.Sha256;

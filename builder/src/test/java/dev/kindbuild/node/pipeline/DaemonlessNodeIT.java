@@ -1,5 +1,6 @@
 package dev.kindbuild.node.pipeline;
 
+import dev.kindbuild.image.archive.DockerArchive;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -11,8 +12,8 @@ import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.engine.ImageInfo;
 import dev.kindbuild.engine.Labels;
 import dev.kindbuild.image.ImageRef;
-import dev.kindbuild.image.RegistryAccess;
-import dev.kindbuild.image.RegistryMirrors;
+import dev.kindbuild.image.registry.RegistryAccess;
+import dev.kindbuild.image.registry.RegistryMirrors;
 import dev.kindbuild.image.archive.ArchiveFormat;
 import dev.kindbuild.image.archive.EngineImages;
 import dev.kindbuild.image.layer.ImageContents;
@@ -78,13 +79,6 @@ class DaemonlessNodeIT {
     private static final String V = "v1.31.2";
     private static final String TAG = "kind-build-test/oci-node:" + Leaks.PID;
     private static final ObjectMapper JSON = new ObjectMapper();
-    /**
-     * Paths whose content legitimately differs between the two builders. The docker builder splits `docker save`
-     * archives and writes an OCI manifest for every image; the daemonless builder keeps the registry's own manifest
-     * bytes, so the per-image archives (and the byte counts in images.json) differ, not the layers.
-     */
-    private static final List<String> CONTENT_DIFFERS = List.of(NodeLayout.IMAGES_DIR + "/", NodeLayout.IMAGES_LIST);
-
     private DockerEngine engine;
     private String arch;
     private TestCache cache;
@@ -254,16 +248,18 @@ class DaemonlessNodeIT {
 
     @Test
     @Order(5)
-    void theFileTreeEqualsTheDockerBuildersButForTheImageArchives() throws Exception {
+    void theFileTreeAndLabelsEqualTheDockerBuilders() throws Exception {
         String dockerTag = TAG + "-docker";
         engineTags.add(dockerTag);
         NodeImageRequest request = new NodeImageRequest(new KubernetesSource.Release(V, env.releaseUrl()), Optional.of(dockerTag),
                 Optional.of(TestBaseImage.TAG), arch, mirrors(), RegistryAccess.defaults(), List.of(), false, false, Optional.empty());
         DockerBuilds.run(engine, new RecordingProgress(), request);
         ImageStore compare = ImageStore.open(tmp.resolve("compare-store"));
-        Map<String, String> docker = tree(compare, EngineImages.save(engine, dockerTag, compare));
+        StoredImage dockerImage = EngineImages.save(engine, dockerTag, compare);
+        Map<String, String> docker = tree(compare, dockerImage);
         ImageStore store = ImageStore.defaultLocation();
-        Map<String, String> oci = tree(store, store.image(store.resolve(TAG).orElseThrow()));
+        StoredImage ociImage = store.image(store.resolve(TAG).orElseThrow());
+        Map<String, String> oci = tree(store, ociImage);
 
         assertTrue(oci.size() > 1000, "the whole tree, base included: " + oci.size());
         for (String p : List.of("/usr/bin/kubeadm", "/kind/version", "/etc/containerd/config.toml", "/kind/bin/load-images.sh",
@@ -276,15 +272,18 @@ class DaemonlessNodeIT {
         for (String p : paths) {
             String d = docker.get(p);
             String o = oci.get(p);
-            if (d != null && o != null && CONTENT_DIFFERS.stream().anyMatch(p::startsWith)) {
-                d = d.replaceFirst(" sha256:.*", "");
-                o = o.replaceFirst(" sha256:.*", "");
-            }
             if (!java.util.Objects.equals(d, o)) {
                 differ.add(p + "\n    docker: " + d + "\n    oci:    " + o);
             }
         }
+        // One plan, one description of the files: no path may differ, the per-image archives and images.json included.
         assertEquals(List.of(), differ, differ.size() + " paths differ");
+        // Labels too, inputs included; the base label names the base as each build was given it (an archive, a tag).
+        com.fasterxml.jackson.databind.node.ObjectNode ociLabels = ociImage.configJson().path("config").path("Labels").deepCopy();
+        com.fasterxml.jackson.databind.node.ObjectNode dockerLabels = dockerImage.configJson().path("config").path("Labels").deepCopy();
+        ociLabels.remove(NodeLayout.LABEL_BASE_IMAGE);
+        dockerLabels.remove(NodeLayout.LABEL_BASE_IMAGE);
+        assertEquals(ociLabels, dockerLabels, "the same labels");
     }
 
     /**
@@ -308,7 +307,7 @@ class DaemonlessNodeIT {
                         for (int n; (n = tar.read(buf)) > 0; ) {
                             md.update(buf, 0, n);
                         }
-                        inLayer.put("/" + dev.kindbuild.image.DockerArchive.entryName(e.getName()), Sha256.hex(md));
+                        inLayer.put("/" + dev.kindbuild.image.archive.DockerArchive.entryName(e.getName()), Sha256.hex(md));
                     }
                 }
             }

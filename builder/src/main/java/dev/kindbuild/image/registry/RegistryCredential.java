@@ -1,4 +1,4 @@
-package dev.kindbuild.image;
+package dev.kindbuild.image.registry;
 
 import java.util.Objects;
 

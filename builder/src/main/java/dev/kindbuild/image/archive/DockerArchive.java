@@ -1,4 +1,4 @@
-package dev.kindbuild.image;
+package dev.kindbuild.image.archive;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,5 +1,6 @@
-package dev.kindbuild.image;
+package dev.kindbuild.image.registry;
 
+import dev.kindbuild.image.ImageRef;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

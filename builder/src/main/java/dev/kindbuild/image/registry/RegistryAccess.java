@@ -1,5 +1,6 @@
-package dev.kindbuild.image;
+package dev.kindbuild.image.registry;
 
+import dev.kindbuild.image.ImageRef;
 import com.google.cloud.tools.jib.api.Credential;
 import com.google.cloud.tools.jib.api.CredentialRetriever;
 import com.google.cloud.tools.jib.api.ImageReference;

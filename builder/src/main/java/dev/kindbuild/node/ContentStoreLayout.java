@@ -1,5 +1,6 @@
-package dev.kindbuild.image;
+package dev.kindbuild.node;
 
+import dev.kindbuild.image.ImageRef;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kindbuild.UserError;

@@ -1,5 +1,6 @@
-package dev.kindbuild.image;
+package dev.kindbuild.image.registry;
 
+import dev.kindbuild.image.ImageRef;
 import dev.kindbuild.UserError;
 import java.util.Collections;
 import java.util.LinkedHashMap;

@@ -1,4 +1,4 @@
-package dev.kindbuild.node.pipeline;
+package dev.kindbuild.node;
 
 import dev.kindbuild.UserError;
 import dev.kindbuild.image.ImageRef;

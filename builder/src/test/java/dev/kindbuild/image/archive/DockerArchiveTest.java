@@ -1,4 +1,4 @@
-package dev.kindbuild.image;
+package dev.kindbuild.image.archive;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
