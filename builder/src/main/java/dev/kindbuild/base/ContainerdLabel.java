@@ -17,8 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import dev.kindbuild.support.TarWriter;
 
 /**
  * Labels a freshly built base with the containerd it got ({@link Labels#CONTAINERD_VERSION}), so that a node build
@@ -55,13 +54,10 @@ final class ContainerdLabel {
     static byte[] context(String dockerfile) {
         byte[] content = dockerfile.getBytes(StandardCharsets.UTF_8);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
-            TarArchiveEntry entry = new TarArchiveEntry("Dockerfile");
-            entry.setSize(content.length);
-            entry.setMode(0644);
-            tar.putArchiveEntry(entry);
-            tar.write(content);
-            tar.closeArchiveEntry();
+        try {
+            TarWriter tar = new TarWriter(bytes);
+            tar.file("Dockerfile", 0644, content);
+            tar.finish();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

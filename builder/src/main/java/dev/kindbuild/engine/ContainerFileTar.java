@@ -7,11 +7,9 @@ import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.nio.file.attribute.FileTime;
 import java.util.List;
+import dev.kindbuild.support.TarWriter;
 import java.util.concurrent.atomic.AtomicReference;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
 /**
  * Streams {@link ContainerFile}s as a tar rooted at "/", owned by root — written on a
@@ -41,30 +39,17 @@ final class ContainerFileTar {
     }
 
     static void write(List<ContainerFile> files, OutputStream out) throws IOException {
-        TarArchiveOutputStream tar = new TarArchiveOutputStream(out, "UTF-8");
-        tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-        tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
-        FileTime epoch = FileTime.fromMillis(0);
+        TarWriter tar = new TarWriter(out);
         // No directory entries: the engine creates missing parents (0755) and existing ones keep their metadata.
         for (ContainerFile f : files) {
             String name = f.path().substring(1);
-            TarArchiveEntry e = new TarArchiveEntry(name);
-            e.setMode(0100000 | f.mode());
-            e.setModTime(epoch);
-            e.setUserId(0);
-            e.setGroupId(0);
             if (f.content() != null) {
-                e.setSize(f.content().length);
-                tar.putArchiveEntry(e);
-                tar.write(f.content());
+                tar.file(name, f.mode(), f.content());
             } else {
-                e.setSize(Files.size(f.source()));
-                tar.putArchiveEntry(e);
                 try (InputStream src = Files.newInputStream(f.source())) {
-                    src.transferTo(tar);
+                    tar.file(name, f.mode(), 0, 0, Files.size(f.source()), src);
                 }
             }
-            tar.closeArchiveEntry();
         }
         tar.finish();
     }

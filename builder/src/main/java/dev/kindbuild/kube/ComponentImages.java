@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.FileTime;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.time.Instant;
@@ -18,9 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
-import org.apache.commons.compress.archivers.tar.TarConstants;
+import dev.kindbuild.support.TarWriter;
 
 /**
  * Packages Kubernetes' control-plane components as docker-archive images without any Docker build, as the release
@@ -48,12 +45,12 @@ public final class ComponentImages {
         try {
             List<Layer> layers = new ArrayList<>();
             layers.add(baseRoot.isPresent() ? copyLayer(baseRoot.get(), work.resolve("base.tar"))
-                    : writeLayer(work.resolve("base.tar"), tar -> minimalRoot(tar, mtime)));
-            layers.add(writeLayer(work.resolve("bin.tar"), tar -> {
-                dir(tar, "usr/", mtime);
-                dir(tar, "usr/local/", mtime);
-                dir(tar, "usr/local/bin/", mtime);
-                file(tar, "usr/local/bin/" + name, binary, 0755, mtime);
+                    : writeLayer(work.resolve("base.tar"), mtime, ComponentImages::minimalRoot));
+            layers.add(writeLayer(work.resolve("bin.tar"), mtime, tar -> {
+                tar.directory("usr/", 0755);
+                tar.directory("usr/local/", 0755);
+                tar.directory("usr/local/bin/", 0755);
+                file(tar, "usr/local/bin/" + name, binary, 0755);
             }));
             byte[] config = config(name, arch, layers, mtime);
             String configName = Sha256.of(config) + ".json";
@@ -66,12 +63,14 @@ public final class ComponentImages {
             manifest.put("RepoTags", List.of(repoTag));
             manifest.put("Layers", layerNames);
             Path partial = work.resolve("image.tar");
-            try (TarArchiveOutputStream tar = tarOut(Files.newOutputStream(partial))) {
-                bytes(tar, "manifest.json", JSON.writeValueAsBytes(List.of(manifest)), mtime);
-                bytes(tar, configName, config, mtime);
+            try (OutputStream archive = Files.newOutputStream(partial)) {
+                TarWriter tar = new TarWriter(archive, mtime);
+                tar.file("manifest.json", 0644, JSON.writeValueAsBytes(List.of(manifest)));
+                tar.file(configName, 0644, config);
                 for (int i = 0; i < layers.size(); i++) {
-                    file(tar, layerNames.get(i), layers.get(i).file(), 0644, mtime);
+                    file(tar, layerNames.get(i), layers.get(i).file(), 0644);
                 }
+                tar.finish();
             }
             Files.move(partial, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
@@ -82,13 +81,15 @@ public final class ComponentImages {
     private record Layer(Path file, String diffId) {}
 
     private interface TarBody {
-        void write(TarArchiveOutputStream tar) throws IOException;
+        void write(TarWriter tar) throws IOException;
     }
 
-    private static Layer writeLayer(Path file, TarBody body) throws IOException {
+    private static Layer writeLayer(Path file, Instant mtime, TarBody body) throws IOException {
         MessageDigest digest = Sha256.newDigest();
-        try (TarArchiveOutputStream tar = tarOut(new DigestOutputStream(Files.newOutputStream(file), digest))) {
+        try (OutputStream out = new DigestOutputStream(Files.newOutputStream(file), digest)) {
+            TarWriter tar = new TarWriter(out, mtime);
             body.write(tar);
+            tar.finish();
         }
         return new Layer(file, "sha256:" + Sha256.hex(digest));
     }
@@ -98,24 +99,20 @@ public final class ComponentImages {
         return new Layer(file, "sha256:" + Sha256.of(file));
     }
 
-    private static void minimalRoot(TarArchiveOutputStream tar, Instant mtime) throws IOException {
-        dir(tar, "etc/", mtime);
-        bytes(tar, "etc/group", "root:x:0:\nnogroup:x:65534:\n".getBytes(StandardCharsets.UTF_8), mtime);
-        bytes(tar, "etc/nsswitch.conf", "hosts: files dns\n".getBytes(StandardCharsets.UTF_8), mtime);
-        bytes(tar, "etc/passwd", "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n"
-                .getBytes(StandardCharsets.UTF_8), mtime);
+    private static void minimalRoot(TarWriter tar) throws IOException {
+        tar.directory("etc/", 0755);
+        tar.file("etc/group", 0644, "root:x:0:\nnogroup:x:65534:\n".getBytes(StandardCharsets.UTF_8));
+        tar.file("etc/nsswitch.conf", 0644, "hosts: files dns\n".getBytes(StandardCharsets.UTF_8));
+        tar.file("etc/passwd", 0644, "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n"
+                .getBytes(StandardCharsets.UTF_8));
         // Components talk TLS to cloud APIs and webhooks; the host's bundle is what its admin trusts.
         Path bundle = Path.of("/etc/ssl/certs/ca-certificates.crt");
         if (Files.isRegularFile(bundle)) {
-            dir(tar, "etc/ssl/", mtime);
-            dir(tar, "etc/ssl/certs/", mtime);
-            file(tar, "etc/ssl/certs/ca-certificates.crt", bundle, 0644, mtime);
+            tar.directory("etc/ssl/", 0755);
+            tar.directory("etc/ssl/certs/", 0755);
+            file(tar, "etc/ssl/certs/ca-certificates.crt", bundle, 0644);
         }
-        TarArchiveEntry tmp = new TarArchiveEntry("tmp/", TarConstants.LF_DIR);
-        tmp.setMode(041777);
-        owned(tmp, mtime);
-        tar.putArchiveEntry(tmp);
-        tar.closeArchiveEntry();
+        tar.directory("tmp/", 01777);
     }
 
     private static byte[] config(String name, String arch, List<Layer> layers, Instant mtime) throws IOException {
@@ -137,49 +134,10 @@ public final class ComponentImages {
         return JSON.writeValueAsBytes(config);
     }
 
-    private static TarArchiveOutputStream tarOut(OutputStream out) {
-        TarArchiveOutputStream tar = new TarArchiveOutputStream(out, "UTF-8");
-        tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-        tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
-        return tar;
-    }
-
-    private static void owned(TarArchiveEntry e, Instant mtime) {
-        e.setUserId(0);
-        e.setGroupId(0);
-        e.setUserName("");
-        e.setGroupName("");
-        e.setModTime(FileTime.from(mtime));
-    }
-
-    private static void dir(TarArchiveOutputStream tar, String name, Instant mtime) throws IOException {
-        TarArchiveEntry e = new TarArchiveEntry(name, TarConstants.LF_DIR);
-        e.setMode(040755);
-        owned(e, mtime);
-        tar.putArchiveEntry(e);
-        tar.closeArchiveEntry();
-    }
-
-    private static void bytes(TarArchiveOutputStream tar, String name, byte[] content, Instant mtime) throws IOException {
-        TarArchiveEntry e = new TarArchiveEntry(name);
-        e.setMode(0100644);
-        e.setSize(content.length);
-        owned(e, mtime);
-        tar.putArchiveEntry(e);
-        tar.write(content);
-        tar.closeArchiveEntry();
-    }
-
-    private static void file(TarArchiveOutputStream tar, String name, Path source, int mode, Instant mtime) throws IOException {
-        TarArchiveEntry e = new TarArchiveEntry(name);
-        e.setMode(0100000 | mode);
-        e.setSize(Files.size(source));
-        owned(e, mtime);
-        tar.putArchiveEntry(e);
+    private static void file(TarWriter tar, String name, Path source, int mode) throws IOException {
         try (InputStream in = Files.newInputStream(source)) {
-            in.transferTo(tar);
+            tar.file(name, mode, 0, 0, Files.size(source), in);
         }
-        tar.closeArchiveEntry();
     }
 
 }

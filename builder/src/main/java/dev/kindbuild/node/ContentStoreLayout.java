@@ -21,9 +21,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import dev.kindbuild.support.TarWriter;
 
 /**
  * Lays an image out for the node's boot loader: its layers once each under {@link #LAYER_BLOBS} (an OCI blob
@@ -65,8 +64,7 @@ public final class ContentStoreLayout {
         index.put("schemaVersion", 2);
         index.put("mediaType", MediaTypes.OCI_INDEX);
         index.put("manifests", List.of(entry));
-        TarArchiveOutputStream tar = new TarArchiveOutputStream(out, "UTF-8");
-        tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+        TarWriter tar = new TarWriter(out);
         put(tar, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes(StandardCharsets.UTF_8));
         put(tar, "index.json", JSON.writeValueAsBytes(index));
         put(tar, "blobs/sha256/" + manifestDigest.substring(7), manifest);
@@ -76,14 +74,8 @@ public final class ContentStoreLayout {
         tar.finish();
     }
 
-    private static void put(TarArchiveOutputStream tar, String name, byte[] content) throws IOException {
-        TarArchiveEntry e = new TarArchiveEntry(name);
-        e.setSize(content.length);
-        e.setMode(0100644);
-        e.setModTime(FileTime.fromMillis(0));
-        tar.putArchiveEntry(e);
-        tar.write(content);
-        tar.closeArchiveEntry();
+    private static void put(TarWriter tar, String name, byte[] content) throws IOException {
+        tar.file(name, 0644, content);
     }
 
         }

@@ -20,8 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import dev.kindbuild.support.TarWriter;
 
 /**
  * A folder of recipe files bundled into kind-build (base-image/, node-image/, manifests/ of the checkout are copied
@@ -133,30 +132,17 @@ public final class RecipeTree {
      * root ownership and a fixed mtime so the same tree always gives the same bytes.
      */
     public void writeTar(OutputStream out, String prefix) throws IOException {
-        TarArchiveOutputStream tar = new TarArchiveOutputStream(out, "UTF-8");
-        tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-        tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
-        FileTime epoch = FileTime.fromMillis(0);
+        TarWriter tar = new TarWriter(out);
         java.util.Set<String> dirs = new java.util.TreeSet<>();
         for (RecipeFile f : files) {
             String full = prefix + f.path();
             for (int i = full.indexOf('/'); i > 0; i = full.indexOf('/', i + 1)) {
                 String dir = full.substring(0, i + 1);
                 if (dirs.add(dir)) {
-                    TarArchiveEntry d = new TarArchiveEntry(dir);
-                    d.setMode(040755);
-                    d.setModTime(epoch);
-                    tar.putArchiveEntry(d);
-                    tar.closeArchiveEntry();
+                    tar.directory(dir, 0755);
                 }
             }
-            TarArchiveEntry e = new TarArchiveEntry(full);
-            e.setMode(0100000 | f.mode());
-            e.setSize(f.content().length);
-            e.setModTime(epoch);
-            tar.putArchiveEntry(e);
-            tar.write(f.content());
-            tar.closeArchiveEntry();
+            tar.file(full, f.mode(), f.content());
         }
         tar.finish();
     }

@@ -13,8 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import dev.kindbuild.support.TarWriter;
 
 /**
  * What both archive writers share: one tar writer whose entries are fixed (root-owned, mtime 0, no user names) so an
@@ -25,7 +24,7 @@ final class ArchiveFiles {
     private ArchiveFiles() {}
 
     interface TarBody {
-        void write(TarArchiveOutputStream tar) throws IOException;
+        void write(TarWriter tar) throws IOException;
     }
 
     /** Writes a tar to {@code out} through a temp file beside it. */
@@ -59,66 +58,29 @@ final class ArchiveFiles {
 
     /** Writes a tar to a stream; finishes the tar but leaves {@code out} open (flushed) for the caller to close. */
     static void writeTar(OutputStream out, TarBody body) throws IOException {
-        TarArchiveOutputStream tar = new TarArchiveOutputStream(new NonClosing(out), StandardCharsets.UTF_8.name());
-        tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-        tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+        TarWriter tar = new TarWriter(out);
         body.write(tar);
         tar.finish();
-        tar.close();
     }
 
-    static void bytes(TarArchiveOutputStream tar, String name, byte[] content) throws IOException {
-        tar.putArchiveEntry(entry(name, content.length));
-        tar.write(content);
-        tar.closeArchiveEntry();
+    static void bytes(TarWriter tar, String name, byte[] content) throws IOException {
+        tar.file(name, 0644, content);
     }
 
-    static void blob(TarArchiveOutputStream tar, String name, ImageStore store, Descriptor d) throws IOException {
+    static void blob(TarWriter tar, String name, ImageStore store, Descriptor d) throws IOException {
         Path file = store.blobPath(d.digest());
         long size = Files.size(file);
         if (size != d.size()) {
             throw new UserError("blob " + d.digest() + " in the image store is " + size + " bytes, its descriptor says " + d.size());
         }
-        tar.putArchiveEntry(entry(name, size));
         // Checked as it streams: a blob changed in the store fails here, and the temp file goes with it.
         try (InputStream in = store.open(d.digest())) {
-            in.transferTo(tar);
-        }
-        tar.closeArchiveEntry();
-    }
-
-    static void directory(TarArchiveOutputStream tar, String name) throws IOException {
-        TarArchiveEntry e = entry(name.endsWith("/") ? name : name + "/", 0);
-        e.setMode(040755);
-        tar.putArchiveEntry(e);
-        tar.closeArchiveEntry();
-    }
-
-    private static TarArchiveEntry entry(String name, long size) {
-        TarArchiveEntry e = new TarArchiveEntry(name);
-        e.setMode(0100644);
-        e.setSize(size);
-        e.setUserId(0);
-        e.setGroupId(0);
-        e.setUserName("");
-        e.setGroupName("");
-        e.setModTime(FileTime.fromMillis(0));
-        return e;
-    }
-
-    private static final class NonClosing extends java.io.FilterOutputStream {
-        NonClosing(OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
-        }
-
-        @Override
-        public void close() throws IOException {
-            out.flush();
+            tar.file(name, 0644, 0, 0, size, in);
         }
     }
+
+    static void directory(TarWriter tar, String name) throws IOException {
+        tar.directory(name, 0755);
+    }
+
 }

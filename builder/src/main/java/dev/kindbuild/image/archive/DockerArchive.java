@@ -27,10 +27,9 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
 /**
- * Reads and rewrites docker-archive tarballs ({@code docker save}, jib's {@code TarImage}) by streaming: only the small
+ * Reads docker-archive tarballs ({@code docker save}, jib's {@code TarImage}) by streaming: only the small
  * JSON entries are ever held in memory, layers are copied through untouched.
  */
 public final class DockerArchive {
@@ -128,50 +127,9 @@ public final class DockerArchive {
 
     // ---- helpers ----
 
-    private static JsonNode single(JsonNode manifest, Path tar) {
-        if (!manifest.isArray() || manifest.size() != 1) {
-            throw new UserError("image archive " + tar + " holds " + manifest.size() + " images; expected exactly one");
-        }
-        return manifest.get(0);
-    }
-
-    private static String firstRepositoryId(JsonNode repositories, Path tar) {
-        Iterator<JsonNode> repos = repositories.elements();
-        if (repos.hasNext()) {
-            Iterator<JsonNode> tags = repos.next().elements();
-            if (tags.hasNext()) {
-                return tags.next().asText();
-            }
-        }
-        throw new UserError("image archive " + tar + " has an empty repositories file");
-    }
-
-    private static void writeEntry(TarArchiveOutputStream out, TarArchiveEntry like, byte[] content) throws IOException {
-        TarArchiveEntry e = new TarArchiveEntry(like.getName());
-        e.setMode(like.getMode());
-        e.setModTime(like.getModTime());
-        e.setUserId(like.getLongUserId());
-        e.setGroupId(like.getLongGroupId());
-        e.setUserName(like.getUserName());
-        e.setGroupName(like.getGroupName());
-        e.setSize(content.length);
-        out.putArchiveEntry(e);
-        out.write(content);
-        out.closeArchiveEntry();
-    }
-
     static TarArchiveInputStream open(Path tar) throws IOException {
         InputStream in = new BufferedInputStream(Files.newInputStream(tar), BUFFER);
         return new TarArchiveInputStream(in, StandardCharsets.UTF_8.name());
-    }
-
-    private static TarArchiveOutputStream create(Path tar) throws IOException {
-        OutputStream out = new BufferedOutputStream(Files.newOutputStream(tar), BUFFER);
-        TarArchiveOutputStream t = new TarArchiveOutputStream(out, StandardCharsets.UTF_8.name());
-        t.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-        t.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
-        t.setAddPaxHeadersForNonAsciiNames(true);
-        return t;
     }
 
     private static byte[] readSmall(InputStream in, Path tar, String name) throws IOException {
@@ -207,11 +165,4 @@ public final class DockerArchive {
         }
     }
 
-    private static void deleteQuietly(Path p) {
-        try {
-            Files.deleteIfExists(p);
-        } catch (IOException ignored) {
-            // best effort
-        }
-    }
 }

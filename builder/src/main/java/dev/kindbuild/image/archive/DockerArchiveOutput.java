@@ -38,7 +38,7 @@ public final class DockerArchiveOutput {
     }
 
     private static void body(ImageStore store, StoredImage image, List<String> repoTags,
-            org.apache.commons.compress.archivers.tar.TarArchiveOutputStream tar) throws IOException {
+            dev.kindbuild.support.TarWriter tar) throws IOException {
         List<String> tags = repoTags.stream().map(DockerArchiveOutput::fullTag).toList();
         String configName = image.config().hex() + ".json";
         ArchiveFiles.blob(tar, configName, store, image.config());

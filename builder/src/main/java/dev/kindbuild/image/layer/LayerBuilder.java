@@ -5,14 +5,13 @@ import dev.kindbuild.image.store.Descriptor;
 import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.image.store.MediaTypes;
 import dev.kindbuild.support.Sha256;
+import dev.kindbuild.support.TarWriter;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
@@ -21,11 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
-import org.apache.commons.compress.archivers.tar.TarConstants;
 
 /**
  * Builds one image layer (gzipped tar) into the {@link ImageStore}, reproducibly: the same entries and mtime give the
@@ -163,90 +158,33 @@ public final class LayerBuilder {
 
     /** The layer's tar, uncompressed, to {@code out} (left open); every entry gets {@code mtime} (whole seconds). */
     public void writeTar(java.io.OutputStream out, Instant mtime) throws IOException {
-        List<LayerEntry> sorted = entries();
-        FileTime time = FileTime.from(mtime.getEpochSecond(), TimeUnit.SECONDS);
-        TarArchiveOutputStream tar = newTar(out);
-        for (LayerEntry e : sorted) {
-            writeEntry(tar, e, time);
+        TarWriter tar = new TarWriter(out, mtime);
+        for (LayerEntry e : entries()) {
+            writeEntry(tar, e);
         }
         tar.finish();
-        tar.flush();
     }
 
-    static TarArchiveOutputStream newTar(java.io.OutputStream out) {
-        TarArchiveOutputStream tar = new TarArchiveOutputStream(out, StandardCharsets.UTF_8.name());
-        tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-        tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
-        tar.setAddPaxHeadersForNonAsciiNames(true);
-        return tar;
-    }
-
-    private void writeEntry(TarArchiveOutputStream tar, LayerEntry e, FileTime time) throws IOException {
-        TarArchiveEntry t;
-        long size = 0;
+    private void writeEntry(TarWriter tar, LayerEntry e) throws IOException {
         switch (e.type()) {
-            case DIRECTORY -> {
-                t = new TarArchiveEntry(e.path() + "/", TarConstants.LF_DIR);
-                t.setMode(040000 | e.mode());
-            }
+            case DIRECTORY -> tar.directory(e.path(), e.mode(), e.uid(), e.gid());
             case FILE -> {
-                t = new TarArchiveEntry(e.path(), TarConstants.LF_NORMAL);
-                t.setMode(0100000 | e.mode());
-                size = e.content() != null ? e.content().length : e.source().size();
+                if (e.content() != null) {
+                    tar.file(e.path(), e.mode(), e.uid(), e.gid(), e.content().length, new java.io.ByteArrayInputStream(e.content()));
+                } else {
+                    try (InputStream in = e.source().open()) {
+                        tar.file(e.path(), e.mode(), e.uid(), e.gid(), e.source().size(), in);
+                    }
+                }
             }
-            case SYMLINK -> {
-                t = new TarArchiveEntry(e.path(), TarConstants.LF_SYMLINK);
-                t.setMode(0120000 | e.mode());
-                t.setLinkName(e.linkTarget());
-            }
+            case SYMLINK -> tar.symlink(e.path(), e.linkTarget(), e.mode(), e.uid(), e.gid());
             case HARD_LINK -> {
                 LayerEntry target = entries.get(e.linkTarget());
-                t = new TarArchiveEntry(e.path(), TarConstants.LF_LINK);
-                t.setMode(0100000 | target.mode());
-                t.setLinkName(e.linkTarget());
-                e = new LayerEntry(LayerEntry.Type.HARD_LINK, e.path(), target.mode(), target.uid(), target.gid(), e.linkTarget(), null, null);
+                tar.hardLink(e.path(), e.linkTarget(), target.mode(), target.uid(), target.gid());
             }
-            default -> { // whiteouts: empty regular files by the OCI spec
-                t = new TarArchiveEntry(e.tarName(), TarConstants.LF_NORMAL);
-                t.setMode(0100000);
-            }
+            // whiteouts: empty regular files by the OCI spec
+            default -> tar.file(e.tarName(), 0, e.uid(), e.gid(), 0, InputStream.nullInputStream());
         }
-        t.setUserId(e.uid());
-        t.setGroupId(e.gid());
-        // TarArchiveEntry fills in the JVM's user name and the current time: both would vary between builds.
-        t.setUserName("");
-        t.setGroupName("");
-        t.setModTime(time);
-        t.setSize(size);
-        tar.putArchiveEntry(t);
-        if (e.type() == LayerEntry.Type.FILE) {
-            if (e.content() != null) {
-                tar.write(e.content());
-            } else {
-                long copied;
-                try (InputStream in = e.source().open()) {
-                    copied = copy(in, tar, size);
-                }
-                if (copied != size) {
-                    throw new IOException(e.source() + " changed size while it was being written into the layer");
-                }
-            }
-        }
-        tar.closeArchiveEntry();
-    }
-
-    /** Copies at most {@code limit} bytes: a file that grew meanwhile fails in the size check, not inside tar. */
-    private static long copy(InputStream in, java.io.OutputStream out, long limit) throws IOException {
-        byte[] buf = new byte[1 << 16];
-        long total = 0;
-        for (int n; total < limit && (n = in.read(buf, 0, (int) Math.min(buf.length, limit - total))) > 0; ) {
-            out.write(buf, 0, n);
-            total += n;
-        }
-        if (total == limit && in.read() >= 0) {
-            return total + 1;
-        }
-        return total;
     }
 
     private static String relativeName(Path root, Path p) {

@@ -54,7 +54,7 @@ import java.util.Optional;
  */
 public final class NodeBuild {
     /** Bumped whenever the layers this builder writes change for the same inputs. */
-    static final String LAYOUT_REVISION = "1";
+    static final String LAYOUT_REVISION = "2";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Which writer ends the pipeline. */
@@ -273,7 +273,7 @@ public final class NodeBuild {
         for (ImagesInStore.NodeImage i : images) {
             ArchGuard.check("image " + i.name(), i.image().architecture(), plan.arch());
         }
-        ImageContents baseFiles = timed.step("Reading base image files", () -> ImageContents.of(store, plan.base().image()));
+        ImageContents baseFiles = timed.step("Reading base image files", () -> plan.base().contents().get());
         return new NodeFiles.All(NodeFiles.kubernetes(plan.k8s()),
                 NodeFiles.configuration(baseFiles, plan.k8s().kubeVersion(), plan.required().pauseImage(), plan.manifests(), plan.nodeFiles()),
                 NodeFiles.images(images, store));

@@ -21,6 +21,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.function.Supplier;
+import com.google.common.base.Suppliers;
 import java.util.ArrayList;
 import java.util.List;
 import dev.kindbuild.image.layer.ImageContents;
@@ -42,7 +44,12 @@ final class ObtainBaseImage {
      * @param name      what the node image's base label says: the reference, or the manifest digest for an archive
      * @param repository the repository it was pulled from (a push to the same registry mounts its layers), if pulled
      */
-    record Base(StoredImage image, String name, Optional<dev.kindbuild.image.ImageRef> repository) {}
+    record Base(StoredImage image, String name, Optional<dev.kindbuild.image.ImageRef> repository, Supplier<ImageContents> contents) {
+        /** {@code contents}: its files, indexed on first use and then kept (one pass over its layers per build). */
+        static Base of(ImageStore store, StoredImage image, String name, Optional<dev.kindbuild.image.ImageRef> repository) {
+            return new Base(image, name, repository, Suppliers.memoize(() -> ImageContents.of(store, image)));
+        }
+    }
 
     /**
      * The base, checked; {@code reuse} false (--no-cache) takes nothing the store holds from earlier runs: an archive
@@ -66,7 +73,7 @@ final class ObtainBaseImage {
         if (store.resolve(passed).filter(d -> d.digest().equals(base.image().manifest().digest())).isPresent()) {
             return;
         }
-        ImageContents contents = ImageContents.of(store, base.image());
+        ImageContents contents = base.contents().get();
         List<String> missing = new ArrayList<>();
         for (String path : EnsureBaseImage.REQUIRED_FILES) {
             if (EnsureBaseImage.alternatives(path).stream().noneMatch(contents::exists)) {
@@ -105,11 +112,11 @@ final class ObtainBaseImage {
             String arch, Optional<dev.kindbuild.kube.KubeVersion> version, boolean reuse, Progress progress) {
         if (source instanceof BaseImageSource.DockerArchiveFile d) {
             StoredImage image = fromFile(store, d.file(), arch, reuse, () -> ArchiveImport.dockerArchive(store, d.file()));
-            return new Base(image, image.manifest().digest(), Optional.empty());
+            return Base.of(store, image, image.manifest().digest(), Optional.empty());
         }
         if (source instanceof BaseImageSource.OciArchiveFile o) {
             StoredImage image = fromFile(store, o.file(), arch, reuse, () -> ArchiveImport.ociArchive(store, o.file(), null, arch, reuse));
-            return new Base(image, image.manifest().digest(), Optional.empty());
+            return Base.of(store, image, image.manifest().digest(), Optional.empty());
         }
         if (source instanceof BaseImageSource.Named n) {
             // A multi-arch base is one name for several images: only this architecture's copy will do.
@@ -122,18 +129,18 @@ final class ObtainBaseImage {
             // not, so the store's is taken whenever the engine holds that same image (or no engine does).
             // Named as the user gave it (labels, messages): what they typed is what they will look for.
             if (stored.isPresent() && engineId.map(stored.get().config().digest()::equals).orElse(true)) {
-                return new Base(stored.get(), n.given(), Optional.empty());
+                return Base.of(store, stored.get(), n.given(), Optional.empty());
             }
             if (engineId.isPresent()) {
-                return new Base(fromEngine(store, engine.get(), n.ref().toString(), reuse), n.given(), Optional.empty());
+                return Base.of(store, fromEngine(store, engine.get(), n.ref().toString(), reuse), n.given(), Optional.empty());
             }
             PullResult pulled = pull.pull(n.ref(), Platform.linux(arch));
-            return new Base(pulled.image(), n.given(), Optional.of(n.ref()));
+            return Base.of(store, pulled.image(), n.given(), Optional.of(n.ref()));
         }
         DockerEngine e = engine.orElseThrow(() -> new UserError("no Docker engine to build the bundled base image in: give "
                 + "--base-image REF, docker-archive:PATH or oci-archive:PATH (e.g. `docker save` of a kindest/base image)"));
         String ref = EnsureBaseImage.run(e, Optional.empty(), arch, version, progress);
-        return new Base(fromEngine(store, e, ref, reuse), ref, Optional.empty());
+        return Base.of(store, fromEngine(store, e, ref, reuse), ref, Optional.empty());
     }
 
     private static StoredImage fromFile(ImageStore store, Path file, String arch, boolean reuse,
@@ -195,7 +202,7 @@ final class ObtainBaseImage {
      */
     static Optional<dev.kindbuild.node.BaseContainerd> containerd(Base base, ImageStore store) {
         return dev.kindbuild.node.BaseContainerd.fromLabels(labels(base.image())).or(() -> {
-            dev.kindbuild.image.layer.ImageContents contents = dev.kindbuild.image.layer.ImageContents.of(store, base.image());
+            ImageContents contents = base.contents().get();
             return contents.exists(DPKG_STATUS) ? dev.kindbuild.node.BaseContainerd.fromDpkgStatus(contents.readText(DPKG_STATUS))
                     : Optional.empty();
         });
