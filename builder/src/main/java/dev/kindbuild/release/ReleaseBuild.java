@@ -13,6 +13,7 @@ import dev.kindbuild.image.registry.RegistryPush;
 import dev.kindbuild.image.registry.RegistryTrust;
 import dev.kindbuild.image.store.Descriptor;
 import dev.kindbuild.image.store.ImageStore;
+import dev.kindbuild.kube.KubeVersion;
 import dev.kindbuild.kube.KubernetesSource;
 import dev.kindbuild.node.EnsureBaseImage;
 import dev.kindbuild.node.NodeImageRequest;
@@ -94,7 +95,7 @@ public final class ReleaseBuild {
         RegistryTrust trust = file.caCert().map(RegistryTrust::withCaCert).orElseGet(RegistryTrust::jvmDefault);
         RegistryAccess access = RegistryAccess.of(file.insecureRegistries());
         RegistryMirrors mirrors = RegistryMirrors.parse(file.mirrors());
-        Map<String, String> bases = bases(file, engine);
+        Map<Target, String> bases = bases(plan, engine);
         NodeBuild.Options options = new NodeBuild.Options(engine, Optional.empty(),
                 ArchiveFormat.OCI, true, trust, sourceDateEpoch);
 
@@ -127,22 +128,28 @@ public final class ReleaseBuild {
         return published;
     }
 
-    /** Each architecture's base: the file's, else the bundled recipe's image in the engine (built once per arch, here). */
-    private Map<String, String> bases(ReleaseFile file, Optional<DockerEngine> engine) {
-        Map<String, String> bases = new LinkedHashMap<>();
-        for (String arch : file.arches()) {
-            if (file.baseImage().isPresent()) {
-                bases.put(arch, file.baseImage().get());
-            } else {
-                DockerEngine e = engine.orElseThrow(() -> new UserError("no Docker engine to build the bundled base image in: "
-                        + "set baseImage in the release file (a multi-arch base in a registry, or oci-archive:FILE)"));
-                bases.put(arch, EnsureBaseImage.run(e, Optional.empty(), arch, progress));
+    /**
+     * Each image's base: the file's, else the bundled recipe's image in the engine for that architecture and that
+     * Kubernetes (a kubelet below 1.23 needs the containerd 1.7 base), each built once, here, before the builds.
+     */
+    private Map<Target, String> bases(Plan plan, Optional<DockerEngine> engine) {
+        Map<Target, String> bases = new LinkedHashMap<>();
+        Map<String, String> bundled = new LinkedHashMap<>();
+        for (Target t : plan.targets()) {
+            if (plan.file().baseImage().isPresent()) {
+                bases.put(t, plan.file().baseImage().get());
+                continue;
             }
+            DockerEngine e = engine.orElseThrow(() -> new UserError("no Docker engine to build the bundled base image in: "
+                    + "set baseImage in the release file (a multi-arch base in a registry, or oci-archive:FILE)"));
+            Optional<KubeVersion> version = KubeVersion.tryParse(t.version());
+            String key = t.arch() + " " + EnsureBaseImage.bundledRequest(t.arch(), version).components();
+            bases.put(t, bundled.computeIfAbsent(key, k -> EnsureBaseImage.run(e, Optional.empty(), t.arch(), version, progress)));
         }
         return bases;
     }
 
-    private Map<Target, NodeBuild.Built> buildAll(Plan plan, Map<String, String> bases, RegistryMirrors mirrors,
+    private Map<Target, NodeBuild.Built> buildAll(Plan plan, Map<Target, String> bases, RegistryMirrors mirrors,
             RegistryAccess access, NodeBuild.Options options) {
         ReleaseFile file = plan.file();
         ExecutorService pool = Executors.newFixedThreadPool(Math.min(file.jobs(), plan.targets().size()), r -> {
@@ -154,7 +161,7 @@ public final class ReleaseBuild {
         try {
             for (Target t : plan.targets()) {
                 KubernetesSource source = KubernetesSource.detect(t.version(), Optional.of("release"), file.releaseUrl());
-                NodeImageRequest request = new NodeImageRequest(source, Optional.of(t.tag()), Optional.of(bases.get(t.arch())), t.arch(),
+                NodeImageRequest request = new NodeImageRequest(source, Optional.of(t.tag()), Optional.of(bases.get(t)), t.arch(),
                         mirrors, access, file.extraImages(), false, false, Optional.empty());
                 Progress own = progress.prefixed("[" + t.label() + "] ");
                 running.put(t, pool.submit(() -> new NodeBuild(store, own).build(request, options, new StepTimes(own))));
