@@ -25,9 +25,12 @@ import java.util.function.Consumer;
  * takes seconds, and a warm rebuild should not pay them again. A release directory appears whole (extracted under a
  * {@code .partial-<pid>-…} name, then renamed) and is only read afterwards; {@code contents.json}, written before the
  * rename, says what is inside and the SHA-256 of every file, hashed as it was extracted. Before a cached directory is
- * handed out every file is hashed again and compared (0.7–2 s for a real release's ~600 MB of binaries and image
- * tars on this 2-core machine; gunzipping the tarball again costs several times that): a file changed since (a disk
- * error, an edit that kept the mtime) makes the directory count as absent, and it is extracted again.
+ * handed out each file is checked. A file hashed and found unchanged is remembered by its identity (size, mtime,
+ * ctime, inode) once its ctime is a few seconds old; while that identity holds, the file is the one that was hashed
+ * (any write sets ctime, which no user call can set back; "a few seconds" keeps a write within the clock's coarse tick
+ * from going unseen). Any other file is hashed again and compared (a real release's ~1 GB of binaries and image tars
+ * costs ~2 s on this 2-core machine, a warm build's whole budget). A file changed since (a disk error, an edit that
+ * kept the mtime) makes the directory count as absent, and it is extracted again.
  */
 final class ExtractedReleases {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -39,9 +42,16 @@ final class ExtractedReleases {
     }
 
     private final Path root;
+    private final long settleMillis;
 
     ExtractedReleases(Path cacheRoot) {
+        this(cacheRoot, SETTLE_MILLIS);
+    }
+
+    /** {@code settleMillis}: how old a file's ctime must be before its identity is remembered (tests shorten it). */
+    ExtractedReleases(Path cacheRoot, long settleMillis) {
         this.root = cacheRoot.resolve("releases");
+        this.settleMillis = settleMillis;
     }
 
     /** The extracted release of the tarball with digest {@code sha256}, if the cache has it whole and unchanged. */
@@ -76,15 +86,82 @@ final class ExtractedReleases {
                 }
                 recorded.put(f, hex);
             }
-            Optional<Path> bad = files.parallelStream().filter(f -> !matches(f, recorded.get(f))).findFirst();
+            JsonNode identities = n.path("identity");
+            List<Path> unknown = files.stream().filter(f -> {
+                String now = identity(f);
+                return now.isEmpty() || !now.equals(identities.path(dir.relativize(f).toString()).asText(""));
+            }).toList();
+            Optional<Path> bad = unknown.parallelStream().filter(f -> !matches(f, recorded.get(f))).findFirst();
             if (bad.isPresent()) {
                 changed.accept(dir.relativize(bad.get()).toString());
                 return Optional.empty();
+            }
+            if (!unknown.isEmpty()) {
+                remember(marker, (com.fasterxml.jackson.databind.node.ObjectNode) n, dir, unknown, settleMillis);
             }
             Optional<String> version = n.hasNonNull("version") ? Optional.of(n.get("version").asText()) : Optional.empty();
             return Optional.of(new ReleaseTarball.Contents(binaries, images, version, recorded, sha256));
         } catch (IOException e) {
             return Optional.empty(); // unreadable: extracted again, replacing it
+        }
+    }
+
+    /** Records the identities of files just hashed and found unchanged, those whose ctime is old enough to trust. */
+    private static void remember(Path marker, com.fasterxml.jackson.databind.node.ObjectNode contents, Path dir, List<Path> hashed,
+            long settleMillis) {
+        long settled = System.currentTimeMillis() - settleMillis;
+        com.fasterxml.jackson.databind.node.ObjectNode identities = contents.with("identity");
+        boolean added = false;
+        for (Path f : hashed) {
+            String id = identity(f);
+            if (!id.isEmpty() && ctimeMillis(f) <= settled) {
+                identities.put(dir.relativize(f).toString(), id);
+                added = true;
+            }
+        }
+        if (!added) {
+            return;
+        }
+        // Written beside and renamed over: a reader sees the old or the new record, never half of one.
+        Path tmp = marker.resolveSibling(CONTENTS + ".partial-" + ProcessHandle.current().pid() + "-"
+                + Integer.toHexString(ThreadLocalRandom.current().nextInt()));
+        try {
+            Files.write(tmp, JSON.writeValueAsBytes(contents));
+            Files.move(tmp, marker, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            // not remembered: the next build hashes again
+        } finally {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                // nothing to do
+            }
+        }
+    }
+
+    /** How old a file's ctime must be before its identity stands for its bytes: well past the kernel clock's tick. */
+    private static final long SETTLE_MILLIS = 3000;
+
+    private static long ctimeMillis(Path file) {
+        try {
+            return ((java.nio.file.attribute.FileTime) Files.getAttribute(file, "unix:ctime")).toMillis();
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    /**
+     * What changes whenever the file's bytes do: size, mtime, ctime (set by the kernel on every write, not settable by
+     * {@code touch}) and inode. Empty when it cannot be read: then the file is hashed.
+     */
+    static String identity(Path file) {
+        try {
+            Map<String, Object> a = Files.readAttributes(file, "unix:size,lastModifiedTime,ctime,ino,dev");
+            return a.get("size") + " " + ((java.nio.file.attribute.FileTime) a.get("lastModifiedTime")).toMillis() + " "
+                    + ((java.nio.file.attribute.FileTime) a.get("ctime")).to(java.util.concurrent.TimeUnit.NANOSECONDS) + " "
+                    + a.get("ino") + " " + a.get("dev");
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return "";
         }
     }
 

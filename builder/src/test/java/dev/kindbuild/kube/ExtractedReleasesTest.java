@@ -1,6 +1,7 @@
 package dev.kindbuild.kube;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kindbuild.support.Sha256;
@@ -34,5 +35,22 @@ class ExtractedReleasesTest {
             assertEquals("apiserver image", Files.readString(again.imageTars().get(0)));
             assertTrue(cache.find(sha).isPresent());
         }
+    }
+
+    @Test
+    void anUnchangedFileIsKnownByItsIdentityAndAChangedOneIsStillCaught() throws Exception {
+        Path tarball = ReleaseTarballTest.tarGz(tmp.resolve("k.tar.gz"), ReleaseTarballTest.release("v1.31.2\n", null));
+        String sha = Sha256.of(tarball);
+        ExtractedReleases cache = new ExtractedReleases(tmp.resolve("cache"), 0);
+        ReleaseTarball.Contents first = cache.extract(sha, dest -> ReleaseTarball.extract(tarball, dest, "k.tar.gz"));
+        Path marker = tmp.resolve("cache/releases").resolve(sha).resolve("contents.json");
+        assertFalse(Files.readString(marker).contains("identity"), "nothing remembered before a check");
+        assertTrue(cache.find(sha).isPresent());
+        assertTrue(Files.readString(marker).contains("\"identity\""), "hashed and unchanged: remembered by identity");
+        assertTrue(cache.find(sha).isPresent(), "found again by identity");
+
+        Thread.sleep(50); // past the kernel clock's tick: the write below gets a later ctime
+        FileDamage.flipByte(first.binaries().get("kubelet"), 1); // same size, same mtime
+        assertEquals(Optional.empty(), cache.find(sha).map(c -> c.binaries().keySet()), "a change under a remembered identity");
     }
 }
