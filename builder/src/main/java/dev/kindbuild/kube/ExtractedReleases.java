@@ -25,10 +25,10 @@ import java.util.function.Consumer;
  * takes seconds, and a warm rebuild should not pay them again. A release directory appears whole (extracted under a
  * {@code .partial-<pid>-…} name, then renamed) and is only read afterwards; {@code contents.json}, written before the
  * rename, says what is inside and the SHA-256 of every file, hashed as it was extracted. Before a cached directory is
- * handed out each file is checked. A file hashed and found unchanged is remembered by its identity (size, mtime,
- * ctime, inode) once its ctime is a few seconds old; while that identity holds, the file is the one that was hashed
- * (any write sets ctime, which no user call can set back; "a few seconds" keeps a write within the clock's coarse tick
- * from going unseen). Any other file is hashed again and compared (a real release's ~1 GB of binaries and image tars
+ * handed out each file is checked. A file hashed (at extraction, or found unchanged by a later check) is remembered
+ * by its identity as it was before hashing (size, mtime, ctime, inode), if its ctime was already older than the
+ * kernel clock's coarse tick can blur; while that identity holds, the file is the one that was hashed (any later write
+ * sets a later ctime, which no user call can set back). Any other file is hashed again and compared (a real release's ~1 GB of binaries and image tars
  * costs ~2 s on this 2-core machine, a warm build's whole budget). A file changed since (a disk error, an edit that
  * kept the mtime) makes the directory count as absent, and it is extracted again.
  */
@@ -87,8 +87,11 @@ final class ExtractedReleases {
                 recorded.put(f, hex);
             }
             JsonNode identities = n.path("identity");
+            // Read before hashing: what is remembered is what the hash was taken of.
+            Map<Path, String> before = new LinkedHashMap<>();
+            files.forEach(f -> before.put(f, identity(f)));
             List<Path> unknown = files.stream().filter(f -> {
-                String now = identity(f);
+                String now = before.get(f);
                 return now.isEmpty() || !now.equals(identities.path(dir.relativize(f).toString()).asText(""));
             }).toList();
             Optional<Path> bad = unknown.parallelStream().filter(f -> !matches(f, recorded.get(f))).findFirst();
@@ -97,7 +100,11 @@ final class ExtractedReleases {
                 return Optional.empty();
             }
             if (!unknown.isEmpty()) {
-                remember(marker, (com.fasterxml.jackson.databind.node.ObjectNode) n, dir, unknown, settleMillis);
+                Map<Path, String> hashed = new LinkedHashMap<>();
+                unknown.forEach(f -> hashed.put(f, before.get(f)));
+                if (remember((com.fasterxml.jackson.databind.node.ObjectNode) n, dir, hashed, settleMillis)) {
+                    writeAtomically(marker, n);
+                }
             }
             Optional<String> version = n.hasNonNull("version") ? Optional.of(n.get("version").asText()) : Optional.empty();
             return Optional.of(new ReleaseTarball.Contents(binaries, images, version, recorded, sha256));
@@ -106,23 +113,26 @@ final class ExtractedReleases {
         }
     }
 
-    /** Records the identities of files just hashed and found unchanged, those whose ctime is old enough to trust. */
-    private static void remember(Path marker, com.fasterxml.jackson.databind.node.ObjectNode contents, Path dir, List<Path> hashed,
+    /**
+     * Adds to {@code contents} the identities (taken before hashing) of files just hashed and found as recorded, those
+     * whose ctime was older than now minus {@code settleMillis}; true when any was added.
+     */
+    private static boolean remember(com.fasterxml.jackson.databind.node.ObjectNode contents, Path dir, Map<Path, String> hashed,
             long settleMillis) {
         long settled = System.currentTimeMillis() - settleMillis;
         com.fasterxml.jackson.databind.node.ObjectNode identities = contents.with("identity");
         boolean added = false;
-        for (Path f : hashed) {
-            String id = identity(f);
-            if (!id.isEmpty() && ctimeMillis(f) <= settled) {
-                identities.put(dir.relativize(f).toString(), id);
+        for (Map.Entry<Path, String> f : hashed.entrySet()) {
+            if (!f.getValue().isEmpty() && ctimeMillis(f.getValue()) <= settled) {
+                identities.put(dir.relativize(f.getKey()).toString(), f.getValue());
                 added = true;
             }
         }
-        if (!added) {
-            return;
-        }
-        // Written beside and renamed over: a reader sees the old or the new record, never half of one.
+        return added;
+    }
+
+    /** Written beside and renamed over: a reader sees the old or the new record, never half of one. */
+    private static void writeAtomically(Path marker, JsonNode contents) {
         Path tmp = marker.resolveSibling(CONTENTS + ".partial-" + ProcessHandle.current().pid() + "-"
                 + Integer.toHexString(ThreadLocalRandom.current().nextInt()));
         try {
@@ -139,15 +149,12 @@ final class ExtractedReleases {
         }
     }
 
-    /** How old a file's ctime must be before its identity stands for its bytes: well past the kernel clock's tick. */
-    private static final long SETTLE_MILLIS = 3000;
+    /** How old a file's ctime must be before its identity stands for its bytes: well past the kernel clock's coarse tick. */
+    private static final long SETTLE_MILLIS = 200;
 
-    private static long ctimeMillis(Path file) {
-        try {
-            return ((java.nio.file.attribute.FileTime) Files.getAttribute(file, "unix:ctime")).toMillis();
-        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
-            return Long.MAX_VALUE;
-        }
+    /** The ctime an identity holds, in milliseconds. */
+    private static long ctimeMillis(String identity) {
+        return Long.parseLong(identity.split(" ")[2]) / 1_000_000;
     }
 
     /**
@@ -187,6 +194,14 @@ final class ExtractedReleases {
             Map<String, String> digests = new TreeMap<>();
             contents.sha256().forEach((file, hex) -> digests.put(partial.relativize(file).toString(), hex));
             marker.put("sha256", digests);
+            // Hashed as they were written: those whose ctime has settled are remembered now (a big release's files
+            // all but the last), so the first warm build reads none of them again.
+            com.fasterxml.jackson.databind.node.ObjectNode identities = JSON.createObjectNode();
+            Map<Path, String> written = new LinkedHashMap<>();
+            contents.sha256().keySet().forEach(f -> written.put(f, identity(f)));
+            if (remember(identities, partial, written, settleMillis)) {
+                marker.put("identity", identities.get("identity"));
+            }
             Files.write(partial.resolve(CONTENTS), JSON.writeValueAsBytes(marker));
             Path dir = root.resolve(sha256);
             if (Files.exists(dir) && find(sha256).isEmpty()) {
