@@ -1,10 +1,12 @@
 package dev.kindbuild.cli;
 
+import dev.kindbuild.UserError;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.node.BaseImageSource;
 import dev.kindbuild.progress.Progress;
 import dev.kindbuild.release.ReleaseBuild;
+import dev.kindbuild.release.Shard;
 import dev.kindbuild.release.ReleaseFile;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,6 +32,14 @@ final class ReleaseCommand implements Callable<Integer> {
     @Option(names = "--dry-run", description = "Print the plan and stop: nothing is built or pushed.")
     boolean dryRun;
 
+    @Option(names = "--shard", paramLabel = "I/N", description = {"Build only share I of N of the images (a stable split: any shard can be re-run) "
+            + "and push each by digest under its staging reference; no tag moves. Then run --finalize once."})
+    String shard;
+
+    @Option(names = "--finalize", description = "Read every shard's staged image back, check it is this file's, push each version's index "
+            + "and move the tags; refuses, naming them, while any image is missing or stale.")
+    boolean finalizeRelease;
+
     @Option(names = "--record", paramLabel = "FILE", description = "Also write the result as JSON to FILE (the build record).")
     Path recordFile;
 
@@ -54,6 +64,15 @@ final class ReleaseCommand implements Callable<Integer> {
             json.put("targets", plan.targets().stream().map(t -> Map.of("version", t.version(), "arch", t.arch(), "tag", t.tag())).toList());
             output.print(json, String.join("\n", plan.lines()));
             return 0;
+        }
+        if (shard != null && finalizeRelease) {
+            throw new UserError("--shard builds a share and --finalize publishes what the shards built: run them as separate steps");
+        }
+        if (shard != null) {
+            return stage(release, plan, Shard.parse(shard), progress);
+        }
+        if (finalizeRelease) {
+            return finalizeRelease(release, plan, progress);
         }
         plan.lines().forEach(progress::notice);
         long start = System.nanoTime();
@@ -105,5 +124,70 @@ final class ReleaseCommand implements Callable<Integer> {
         } finally {
             engine.ifPresent(DockerEngine::close);
         }
+    }
+
+    private Integer stage(ReleaseFile release, ReleaseBuild.Plan plan, Shard share, Progress progress) {
+        long start = System.nanoTime();
+        Optional<DockerEngine> engine = DockerEngine.tryConnect();
+        try {
+            List<ReleaseBuild.Staged> staged = new ReleaseBuild(ImageStore.defaultLocation(), progress)
+                    .stage(plan, share, engine, ArchiveOutputOptions.sourceDateEpoch());
+            List<Map<String, Object>> images = new ArrayList<>();
+            List<String> lines = new ArrayList<>();
+            for (ReleaseBuild.Staged s : staged) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("version", s.target().version());
+                m.put("arch", s.target().arch());
+                m.put("staged", s.pushed().pinned().toString());
+                m.put("uploaded", s.pushed().uploaded());
+                m.put("reused", s.built().reused());
+                images.add(m);
+                lines.add(s.pushed().pinned() + " (" + s.target().label() + ", " + s.pushed().uploaded() + " blobs uploaded)");
+            }
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("shard", share.toString());
+            json.put("staged", images);
+            json.put("seconds", (System.nanoTime() - start) / 1e9);
+            if (recordFile != null) {
+                OutputOptions.writeJson(recordFile, json);
+            }
+            output.print(json, "Shard " + share + ": " + staged.size() + " of " + plan.targets().size() + " images staged"
+                    + (lines.isEmpty() ? "" : ":\n" + String.join("\n", lines)));
+            return 0;
+        } finally {
+            engine.ifPresent(DockerEngine::close);
+        }
+    }
+
+    private Integer finalizeRelease(ReleaseFile release, ReleaseBuild.Plan plan, Progress progress) {
+        long start = System.nanoTime();
+        List<ReleaseBuild.Finalized> done = new ReleaseBuild(ImageStore.defaultLocation(), progress).finalizeRelease(plan);
+        List<Map<String, Object>> versions = new ArrayList<>();
+        List<String> pinned = new ArrayList<>();
+        for (ReleaseBuild.Finalized f : done) {
+            Map<String, Object> v = new LinkedHashMap<>();
+            v.put("version", f.version());
+            v.put("tag", f.tag());
+            v.put("pinned", f.pushed().pinned().toString());
+            pinned.add(f.pushed().pinned().toString());
+            List<Map<String, Object>> arches = new ArrayList<>();
+            f.arches().forEach((arch, digest) -> {
+                String ref = f.pushed().reference().withDigest(digest).toString();
+                arches.add(Map.of("arch", arch, "pinned", ref, "manifestDigest", digest));
+                pinned.add(ref + " (linux/" + arch + ")");
+            });
+            v.put("arches", arches);
+            versions.add(v);
+        }
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("repository", release.repository().registry() + "/" + release.repository().repository());
+        json.put("versions", versions);
+        json.put("seconds", (System.nanoTime() - start) / 1e9);
+        if (recordFile != null) {
+            OutputOptions.writeJson(recordFile, json);
+        }
+        output.print(json, "Release published: " + done.size() + " versions × " + release.arches().size() + " arches\n"
+                + "Pinned references:\n" + String.join("\n", pinned));
+        return 0;
     }
 }

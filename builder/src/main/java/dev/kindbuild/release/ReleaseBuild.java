@@ -10,6 +10,8 @@ import dev.kindbuild.image.registry.OciIndex;
 import dev.kindbuild.image.registry.PushResult;
 import dev.kindbuild.image.registry.RegistryClients;
 import dev.kindbuild.image.registry.RegistryPush;
+import dev.kindbuild.image.registry.Platform;
+import dev.kindbuild.image.registry.RegistryPull;
 import dev.kindbuild.image.registry.RegistryTrust;
 import dev.kindbuild.image.store.Descriptor;
 import dev.kindbuild.image.store.ImageStore;
@@ -40,7 +42,7 @@ public final class ReleaseBuild {
 
     /** One image of the release. */
     public record Target(String version, String arch, String tag) {
-        String label() {
+        public String label() {
             return version + " " + arch;
         }
     }
@@ -77,6 +79,12 @@ public final class ReleaseBuild {
             return out;
         }
     }
+
+    /** One image a shard built and left in the registry for {@code --finalize}, pinned by digest. */
+    public record Staged(Target target, PushResult pushed, NodeBuild.Built built) {}
+
+    /** One version as {@code --finalize} published it: its index, the push, and each architecture's manifest digest. */
+    public record Finalized(String version, String tag, Descriptor index, PushResult pushed, Map<String, String> arches) {}
 
     /** One version as published: its index, the push, and each architecture's image. */
     public record Published(String version, String tag, Descriptor index, PushResult pushed, List<NodeBuild.Built> images) {}
@@ -127,6 +135,104 @@ public final class ReleaseBuild {
         }
         return published;
     }
+
+    /**
+     * `release FILE --shard I/N`: builds this shard's images and pushes each, by digest, under its staging reference
+     * ({@link ReleaseFile#staging}); blobs the registry has are not sent again, so a re-run of a finished shard uploads
+     * nothing. No release tag moves.
+     */
+    public List<Staged> stage(Plan plan, Shard shard, Optional<DockerEngine> engine, Optional<java.time.Instant> sourceDateEpoch) {
+        ReleaseFile file = plan.file();
+        List<Target> mine = shard.select(plan.targets());
+        if (mine.isEmpty()) {
+            progress.notice("shard " + shard + ": no image of the " + plan.targets().size() + " falls to this shard");
+            return List.of();
+        }
+        Plan share = new Plan(file, mine);
+        RegistryTrust trust = file.caCert().map(RegistryTrust::withCaCert).orElseGet(RegistryTrust::jvmDefault);
+        RegistryAccess access = RegistryAccess.of(file.insecureRegistries());
+        NodeBuild.Options options = new NodeBuild.Options(engine, Optional.empty(), ArchiveFormat.OCI, true, trust, sourceDateEpoch);
+        Map<Target, NodeBuild.Built> built = buildAll(share, bases(share, engine), RegistryMirrors.parse(file.mirrors()), access, options);
+        RegistryPush push = new RegistryPush(new RegistryClients(access, trust, progress), store, progress);
+        List<Staged> staged = new ArrayList<>();
+        for (Target t : mine) {
+            NodeBuild.Built b = built.get(t);
+            Optional<String> mount = b.baseRepository().filter(r -> r.registry().equals(file.repository().registry())).map(ImageRef::repository);
+            staged.add(new Staged(t, push.push(b.image(), file.staging(t.version(), t.arch()), mount), b));
+        }
+        return staged;
+    }
+
+    /**
+     * `release FILE --finalize`: reads every staged image back from the registry, checks that it is the image this file
+     * asks for (its inputs label: the architecture and the Kubernetes version), writes each version's index, pushes the
+     * indexes by digest and then moves the tags. Refuses, naming each, while any image is missing or stale: no tag
+     * moves then.
+     */
+    public List<Finalized> finalizeRelease(Plan plan) {
+        ReleaseFile file = plan.file();
+        RegistryTrust trust = file.caCert().map(RegistryTrust::withCaCert).orElseGet(RegistryTrust::jvmDefault);
+        RegistryClients clients = new RegistryClients(RegistryAccess.of(file.insecureRegistries()), trust, progress);
+        RegistryPull pull = new RegistryPull(clients, RegistryMirrors.parse(List.of()), store, progress);
+        Map<Target, dev.kindbuild.image.store.StoredImage> images = new LinkedHashMap<>();
+        List<String> missing = new ArrayList<>();
+        List<String> stale = new ArrayList<>();
+        for (Target t : plan.targets()) {
+            ImageRef staged = file.staging(t.version(), t.arch());
+            try {
+                dev.kindbuild.image.store.StoredImage image = pull.pull(staged, Platform.linux(t.arch())).image();
+                com.fasterxml.jackson.databind.JsonNode inputs = inputsOf(image);
+                if (!t.arch().equals(inputs.path("arch").asText()) || !t.version().equals(inputs.path("kubernetes").asText())) {
+                    stale.add(t.label() + " (" + staged + " holds " + inputs.path("kubernetes").asText("?") + " "
+                            + inputs.path("arch").asText("?") + ")");
+                } else {
+                    images.put(t, image);
+                }
+            } catch (dev.kindbuild.image.registry.RegistryException e) {
+                if (!e.notFound()) {
+                    throw e; // an unreachable registry or refused credentials say so themselves
+                }
+                missing.add(t.label());
+            }
+        }
+        if (!missing.isEmpty() || !stale.isEmpty()) {
+            throw new UserError("release not finalized, no tag moved: " + (missing.isEmpty() ? "" : "not staged: " + String.join(", ", missing))
+                    + (missing.isEmpty() || stale.isEmpty() ? "" : "; ") + (stale.isEmpty() ? "" : "stale: " + String.join(", ", stale))
+                    + " — run the shards that build them (release FILE --shard I/N)");
+        }
+        Map<String, Descriptor> indexes = new LinkedHashMap<>();
+        for (String v : file.versions()) {
+            Descriptor index = OciIndex.write(store, plan.targets().stream().filter(t -> t.version().equals(v)).map(images::get).toList());
+            store.tag(file.tag(v), index);
+            indexes.put(v, index);
+        }
+        RegistryPush push = new RegistryPush(clients, store, progress);
+        ImageRef repo = file.repository();
+        for (Descriptor index : indexes.values()) {
+            push.push(index, new ImageRef(repo.registry(), repo.repository(), null, index.digest()), Optional.of(repo.repository()));
+        }
+        List<Finalized> out = new ArrayList<>();
+        for (Map.Entry<String, Descriptor> e : indexes.entrySet()) {
+            PushResult tagged = push.push(e.getValue(), ImageRef.parse(file.tag(e.getKey())), Optional.of(repo.repository()));
+            Map<String, String> arches = new LinkedHashMap<>();
+            plan.targets().stream().filter(t -> t.version().equals(e.getKey()))
+                    .forEach(t -> arches.put(t.arch(), images.get(t).manifest().digest()));
+            out.add(new Finalized(e.getKey(), file.tag(e.getKey()), e.getValue(), tagged, arches));
+        }
+        return out;
+    }
+
+    /** The node image's inputs label ({@code dev.kind-build.inputs}), parsed; an empty object when it has none. */
+    private static com.fasterxml.jackson.databind.JsonNode inputsOf(dev.kindbuild.image.store.StoredImage image) {
+        String label = image.configJson().path("config").path("Labels").path("dev.kind-build.inputs").asText("");
+        try {
+            return label.isEmpty() ? JSON.createObjectNode() : JSON.readTree(label);
+        } catch (java.io.IOException e) {
+            return JSON.createObjectNode();
+        }
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     /**
      * Each image's base: the file's, else the bundled recipe's image in the engine for that architecture and that

@@ -136,6 +136,22 @@ public record ReleaseFile(ImageRef repository, List<String> versions, List<Strin
         return repository.withTag(version.replace('+', '_')).toString();
     }
 
+    /**
+     * Where a shard leaves one architecture's image for {@code --finalize}: a tag in the release's repository derived
+     * from what the file asks for (repository, versions, arches, base, release URL, extra images, mirrors), so shards of
+     * an edited file never meet images staged for the old one.
+     */
+    public ImageRef staging(String version, String arch) {
+        return repository.withTag("kind-build-staging-" + inputsDigest().substring(0, 12) + "-" + version.replace('+', '_') + "-" + arch);
+    }
+
+    /** The digest of what the file asks for: the key of its staged images. */
+    public String inputsDigest() {
+        String all = String.join("\n", List.of(repository.toString(), String.join(",", versions), String.join(",", arches),
+                baseImage.orElse(""), releaseUrl.toString(), String.join(",", extraImages), String.join(",", mirrors)));
+        return dev.kindbuild.support.Sha256.of(all.getBytes(StandardCharsets.UTF_8));
+    }
+
     private static void unique(Path file, String key, List<String> values) {
         if (new LinkedHashSet<>(values).size() != values.size()) {
             throw new UserError(file + ": '" + key + "' lists a value twice: " + values);
