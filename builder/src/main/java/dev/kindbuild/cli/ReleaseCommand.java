@@ -40,6 +40,19 @@ final class ReleaseCommand implements Callable<Integer> {
             + "and move the tags; refuses, naming them, while any image is missing or stale.")
     boolean finalizeRelease;
 
+    @Option(names = "--plan", paramLabel = "kubernetes", description = "Print the manifests that run this release on a cluster "
+            + "(a Job per shard, then a finalize Job) and stop.")
+    String planFor;
+
+    @Option(names = "--shards", paramLabel = "N", defaultValue = "2", description = "With --plan: how many shard Jobs (default: 2).")
+    int shards;
+
+    @Option(names = "--kind-build-image", paramLabel = "IMAGE", description = "With --plan: kind-build's own image the Jobs run.")
+    String kindBuildImage;
+
+    @Option(names = "--registry-secret", paramLabel = "NAME", description = "With --plan: a dockerconfigjson Secret with push access.")
+    String registrySecret;
+
     @Option(names = "--record", paramLabel = "FILE", description = "Also write the result as JSON to FILE (the build record).")
     Path recordFile;
 
@@ -63,6 +76,24 @@ final class ReleaseCommand implements Callable<Integer> {
             json.put("dryRun", true);
             json.put("targets", plan.targets().stream().map(t -> Map.of("version", t.version(), "arch", t.arch(), "tag", t.tag())).toList());
             output.print(json, String.join("\n", plan.lines()));
+            return 0;
+        }
+        if (planFor != null) {
+            if (!planFor.equals("kubernetes")) {
+                throw new UserError("--plan " + planFor + ": the plan kind-build prints is for kubernetes (--plan kubernetes)");
+            }
+            if (kindBuildImage == null) {
+                throw new UserError("--plan kubernetes needs --kind-build-image IMAGE: the image of kind-build the Jobs run");
+            }
+            String name = "release-" + release.inputsDigest().substring(0, 8);
+            String text;
+            try {
+                text = java.nio.file.Files.readString(file);
+            } catch (java.io.IOException e) {
+                throw new UserError("cannot read release file " + file + ": " + e.getMessage(), e);
+            }
+            System.out.print(new dev.kindbuild.release.ClusterPlan(name, text, new Shard(1, shards).count(), kindBuildImage,
+                    Optional.ofNullable(registrySecret), "1", "768Mi").yaml());
             return 0;
         }
         if (shard != null && finalizeRelease) {
