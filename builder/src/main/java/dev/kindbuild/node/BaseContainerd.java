@@ -14,8 +14,7 @@ import java.util.function.Consumer;
 
 /**
  * The containerd of a base image, read without building anything: its {@link Labels#CONTAINERD_VERSION} label (every
- * base kind-build builds has it), else {@code containerd --version} in the docker builder's container, else the
- * Debian package database in its layers (the daemonless builder runs nothing).
+ * base kind-build builds has it), else the Debian package database in its layers (nothing is run).
  *
  * @param version the version
  * @param source  where it was read, for messages

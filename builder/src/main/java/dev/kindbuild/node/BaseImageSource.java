@@ -6,7 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 
-/** Where the daemonless builder takes the base image from ({@code --base-image}). */
+/** Where a node build takes the base image from ({@code --base-image}). */
 public sealed interface BaseImageSource {
     String DOCKER_ARCHIVE = "docker-archive:";
     String OCI_ARCHIVE = "oci-archive:";

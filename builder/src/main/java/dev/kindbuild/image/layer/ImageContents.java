@@ -22,7 +22,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 
 /**
- * Reads files of an image in the store without unpacking it or running it: the daemonless builder needs the base
+ * Reads files of an image in the store without unpacking it or running it: the node pipeline needs the base
  * image's {@code /etc/containerd/config.toml} and {@code /etc/os-release}.
  *
  * <p>{@link #of} makes one streaming pass over every layer, bottom first, and keeps only the merged metadata (a few

@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Everything a daemonless node image is made from. Equal inputs give the same image, byte for byte — so the
+ * Everything a node image is made from. Equal inputs give the same image (oci: byte for byte) — so the
  * image's digest is known once they are, and a build whose inputs the store has seen before is already done.
  * Recorded in the image (label {@link #LABEL}) so anyone can tell what went in.
  *
