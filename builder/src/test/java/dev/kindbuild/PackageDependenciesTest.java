@@ -31,7 +31,8 @@ class PackageDependenciesTest {
     private static final Set<String> EVERYONE_MAY_USE = Set.of("support");
 
     /** "image.*" in a row: the image package and every unit under it. */
-    private static final Set<String> IMAGE = Set.of("image", "image.store", "image.layer", "image.archive", "image.registry");
+    private static final Set<String> IMAGE = Set.of("image", "image.store", "image.layer", "image.archive", "image.registry",
+            "image.delivery");
 
     /**
      * Unit → the units it may use (besides itself and the root package: UserError, CacheLocation). A unit is a top-level
@@ -42,10 +43,12 @@ class PackageDependenciesTest {
             // Hashing, URLs and proxy selection: any package may use it (EVERYONE_MAY_USE); it uses nothing.
             Map.entry("support", Set.of()),
             Map.entry("recipe", Set.of()),
-            Map.entry("debian", Set.of()),
+            Map.entry("debian", Set.of("progress")),
             Map.entry("progress", Set.of("lifecycle")),
             Map.entry("engine", Set.of("lifecycle")),
             Map.entry("kube", Set.of("debian", "engine", "lifecycle", "progress", "support")),
+            // kind-build's own container image: a Debian root with a JRE and the jar, assembled in the store.
+            Map.entry("selfimage", with(IMAGE, "debian", "engine", "progress")),
             // The image layers, bottom up: names; the content-addressed store; layers written into it; archives and
             // engines read and written from it; registries pulled into and pushed from it.
             Map.entry("image", Set.of()),
@@ -53,6 +56,8 @@ class PackageDependenciesTest {
             Map.entry("image.layer", Set.of("image.store")),
             Map.entry("image.archive", Set.of("image", "image.store", "image.layer", "engine")),
             Map.entry("image.registry", Set.of("image", "image.store", "engine", "lifecycle", "progress")),
+            // An image from the store to the places asked for: a file, the engine, a registry.
+            Map.entry("image.delivery", Set.of("image", "image.store", "image.archive", "image.registry", "engine", "progress")),
             Map.entry("cri", Set.of("engine")),
             Map.entry("components", Set.of("kube", "progress", "recipe")),
             Map.entry("base", with(IMAGE, "components", "debian", "engine", "kube", "lifecycle", "progress", "recipe")),
@@ -62,7 +67,7 @@ class PackageDependenciesTest {
             Map.entry("release", with(IMAGE, "base", "engine", "kube", "node", "node.pipeline", "progress")),
             Map.entry("verify", Set.of("cri", "engine", "kube", "lifecycle", "node", "progress")),
             Map.entry("cli", with(IMAGE, "base", "components", "engine", "kube", "lifecycle", "node", "node.pipeline", "progress",
-                    "release", "verify")));
+                    "release", "selfimage", "verify")));
 
     private static Set<String> with(Set<String> some, String... more) {
         Set<String> all = new TreeSet<>(some);

@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
                 NodeImageCommand.class,
                 AddImageCommand.class,
                 ReleaseCommand.class,
+                SelfImageCommand.class,
                 VerifyCommand.class,
                 VersionCommand.class,
                 CleanupCommand.class,
@@ -65,6 +66,12 @@ public final class Main implements Runnable {
         if (tmpdir != null && !tmpdir.isBlank()
                 && "/tmp".equals(System.getProperty("java.io.tmpdir").replaceFirst("/$", ""))) {
             System.setProperty("java.io.tmpdir", tmpdir);
+            // kind-build's own image points TMPDIR into its cache volume, which starts empty.
+            try {
+                java.nio.file.Files.createDirectories(java.nio.file.Path.of(tmpdir));
+            } catch (java.io.IOException | RuntimeException e) {
+                // the first temp file names the directory and the reason
+            }
         }
     }
 

@@ -68,4 +68,10 @@ final class OutputOptions {
             System.out.println(humanSummary);
         }
     }
+
+    /** A document the command produces (a plan, a manifest), printed as it is. */
+    void printText(String text) {
+        System.out.print(text);
+        System.out.flush();
+    }
 }

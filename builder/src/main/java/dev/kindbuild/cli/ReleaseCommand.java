@@ -5,7 +5,10 @@ import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.image.store.ImageStore;
 import dev.kindbuild.node.BaseImageSource;
 import dev.kindbuild.progress.Progress;
+import dev.kindbuild.image.ImageRef;
+import dev.kindbuild.release.ClusterPlan;
 import dev.kindbuild.release.ReleaseBuild;
+import dev.kindbuild.release.WorkflowPlan;
 import dev.kindbuild.release.Shard;
 import dev.kindbuild.release.ReleaseFile;
 import java.nio.file.Path;
@@ -40,11 +43,11 @@ final class ReleaseCommand implements Callable<Integer> {
             + "and move the tags; refuses, naming them, while any image is missing or stale.")
     boolean finalizeRelease;
 
-    @Option(names = "--plan", paramLabel = "kubernetes", description = "Print the manifests that run this release on a cluster "
-            + "(a Job per shard, then a finalize Job) and stop.")
+    @Option(names = "--plan", paramLabel = "kubernetes|github-actions", description = "Print how to run this release sharded and stop:"
+            + " kubernetes (a ConfigMap, a Job per shard, then a finalize Job) or github-actions (a matrix workflow).")
     String planFor;
 
-    @Option(names = "--shards", paramLabel = "N", defaultValue = "2", description = "With --plan: how many shard Jobs (default: 2).")
+    @Option(names = "--shards", paramLabel = "N", defaultValue = "2", description = "With --plan: how many shards (default: 2).")
     int shards;
 
     @Option(names = "--kind-build-image", paramLabel = "IMAGE", description = "With --plan: kind-build's own image the Jobs run.")
@@ -79,21 +82,22 @@ final class ReleaseCommand implements Callable<Integer> {
             return 0;
         }
         if (planFor != null) {
-            if (!planFor.equals("kubernetes")) {
-                throw new UserError("--plan " + planFor + ": the plan kind-build prints is for kubernetes (--plan kubernetes)");
-            }
             if (kindBuildImage == null) {
-                throw new UserError("--plan kubernetes needs --kind-build-image IMAGE: the image of kind-build the Jobs run");
+                throw new UserError("--plan " + planFor + " needs --kind-build-image IMAGE: the image of kind-build the jobs run");
             }
-            String name = "release-" + release.inputsDigest().substring(0, 8);
-            String text;
-            try {
-                text = java.nio.file.Files.readString(file);
-            } catch (java.io.IOException e) {
-                throw new UserError("cannot read release file " + file + ": " + e.getMessage(), e);
-            }
-            System.out.print(new dev.kindbuild.release.ClusterPlan(name, text, new Shard(1, shards).count(), kindBuildImage,
-                    Optional.ofNullable(registrySecret), "1", "768Mi").yaml());
+            ImageRef.check(kindBuildImage, "--kind-build-image");
+            int count = Shard.count(shards);
+            String document = switch (planFor) {
+                case "kubernetes" -> ClusterPlan.of(release, file, count, kindBuildImage, Optional.ofNullable(registrySecret)).yaml();
+                case "github-actions" -> {
+                    if (registrySecret != null) {
+                        throw new UserError("--registry-secret is for --plan kubernetes; the workflow logs in with the secrets REGISTRY_USER and REGISTRY_PASSWORD");
+                    }
+                    yield WorkflowPlan.of(release, file, count, kindBuildImage).yaml();
+                }
+                default -> throw new UserError("--plan " + planFor + ": choose kubernetes (Jobs for a cluster) or github-actions (a matrix workflow)");
+            };
+            output.printText(document);
             return 0;
         }
         if (shard != null && finalizeRelease) {

@@ -31,6 +31,11 @@ public final class ComponentImages {
     /** What kube-proxy runs besides itself. */
     static final List<String> KUBE_PROXY_PACKAGES = List.of("iptables", "conntrack", "ipset", "kmod");
 
+    /** kube-proxy's Debian root on {@code arch}. */
+    static dev.kindbuild.debian.DebianRoot.Spec kubeProxyRoot(String arch) {
+        return new dev.kindbuild.debian.DebianRoot.Spec("bookworm", dev.kindbuild.debian.DebianRoot.Variant.MINBASE, arch, KUBE_PROXY_PACKAGES);
+    }
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private ComponentImages() {}

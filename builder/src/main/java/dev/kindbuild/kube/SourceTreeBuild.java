@@ -140,7 +140,7 @@ final class SourceTreeBuild {
             String tag = version.toString().replace('+', '_');
             for (String component : ComponentImages.COMPONENTS) {
                 Optional<Path> base = component.equals("kube-proxy")
-                        ? Optional.of(DebianRoot.obtain(options.cacheDir(), arch, ComponentImages.KUBE_PROXY_PACKAGES,
+                        ? Optional.of(dev.kindbuild.debian.DebianRoot.obtain(options.cacheDir(), ComponentImages.kubeProxyRoot(arch),
                                 options.debianMirror(), progress))
                         : Optional.empty();
                 ComponentImages.write(partial.resolve(component + ".tar"), registry + "/" + component + "-" + arch + ":" + tag,

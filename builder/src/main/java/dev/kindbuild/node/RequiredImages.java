@@ -17,6 +17,17 @@ public final class RequiredImages {
 
     /** What kubeadm lists, the pause image among them. */
     public record Required(List<String> kubeadm, List<String> addons, List<String> extras) {
+        /*
+         * kubeadm's images in name order, whoever listed them: the release's kubeadm or kind-build's table (a foreign
+         * architecture, a kubeadm that cannot run where the build runs). The same images then make the same node,
+         * byte for byte, on any build host.
+         */
+        public Required {
+            kubeadm = kubeadm.stream().sorted().distinct().toList();
+            addons = List.copyOf(addons);
+            extras = List.copyOf(extras);
+        }
+
         public List<String> all() {
             Set<String> all = new LinkedHashSet<>(kubeadm);
             all.addAll(addons);

@@ -1,5 +1,9 @@
 package dev.kindbuild.release;
 
+import dev.kindbuild.UserError;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,21 +14,65 @@ import org.yaml.snakeyaml.Yaml;
 
 /**
  * `release FILE --plan kubernetes`: the manifests that run a release on a cluster, the registry the only shared
- * state. The release file goes in a ConfigMap; one Job per shard runs {@code release FILE --shard I/N} in kind-build's
- * image (its cache on an emptyDir, registry credentials from a Secret as a Docker config, retries by the Job's
- * backoff); a finalize Job runs {@code release FILE --finalize}, which refuses while any shard's image is missing, so
- * its own backoff waits for the shards. Plain YAML a user reviews and applies ({@code kubectl apply -f -}).
+ * state. The release file (and the CA its {@code caCert} names, at the same place relative to it) goes in a
+ * ConfigMap; one Job per shard runs {@code release FILE --shard I/N} in kind-build's image (its cache on an emptyDir
+ * at the image's cache volume, registry credentials from a Secret as a Docker config, retries by the Job's backoff); a
+ * finalize Job runs {@code release FILE --finalize}, which refuses while any shard's image is missing, so its own
+ * backoff waits for the shards. Plain YAML a user reviews and applies ({@code kubectl apply -f -}).
  *
  * @param name           the release's name, prefix of every object (a DNS label)
- * @param releaseFile    the release file's text
+ * @param files          the files the pods read, by path relative to the release file's folder: release.yaml first
  * @param shards         how many shard Jobs
  * @param image          kind-build's image
  * @param registrySecret a Secret of type kubernetes.io/dockerconfigjson with push access, if the registry needs one
  * @param cpu            the CPU a shard requests
  * @param memory         the memory a shard requests (and is limited to)
  */
-public record ClusterPlan(String name, String releaseFile, int shards, String image, Optional<String> registrySecret, String cpu,
+public record ClusterPlan(String name, Map<String, String> files, int shards, String image, Optional<String> registrySecret, String cpu,
         String memory) {
+    static final String RELEASE = "release.yaml";
+    /** Where the pods see the release file's folder. */
+    static final String FOLDER = "/release";
+    /** kind-build's image keeps its cache here (a volume of the image): the pods mount an emptyDir on it. */
+    static final String CACHE = "/var/cache/kind-build";
+    /**
+     * Requests from measurements (docs/releases.md): a shard's peak RSS stayed under 200 MB with kind-build's 256 MB
+     * heap bound; the rest of the limit is page cache for the layers it writes. One CPU: a shard builds one image at a
+     * time, and its gzip uses what is given.
+     */
+    public static final String DEFAULT_CPU = "1";
+    public static final String DEFAULT_MEMORY = "768Mi";
+
+    public ClusterPlan {
+        files = Map.copyOf(files);
+        if (!files.containsKey(RELEASE)) {
+            throw new IllegalArgumentException("no " + RELEASE);
+        }
+    }
+
+    /** The plan for {@code release}, read from {@code file}: its text and its CA go along. */
+    public static ClusterPlan of(ReleaseFile release, Path file, int shards, String image, Optional<String> registrySecret) {
+        Map<String, String> files = new LinkedHashMap<>();
+        files.put(RELEASE, read(file));
+        release.caCert().ifPresent(ca -> {
+            Path relative = file.toAbsolutePath().getParent().relativize(ca.toAbsolutePath()).normalize();
+            if (relative.startsWith("..") || relative.isAbsolute()) {
+                throw new UserError(file + ": caCert " + ca + " lies outside the release file's folder; the pods see only that"
+                        + " folder: put the CA beside the release file");
+            }
+            files.put(relative.toString(), read(ca));
+        });
+        return new ClusterPlan("release-" + release.inputsDigest().substring(0, 8), files, shards, image, registrySecret, DEFAULT_CPU,
+                DEFAULT_MEMORY);
+    }
+
+    private static String read(Path f) {
+        try {
+            return Files.readString(f);
+        } catch (IOException e) {
+            throw new UserError("cannot read " + f + ": " + e.getMessage(), e);
+        }
+    }
 
     /** The manifests, as one multi-document YAML stream. */
     public String yaml() {
@@ -33,20 +81,28 @@ public record ClusterPlan(String name, String releaseFile, int shards, String im
         options.setExplicitStart(true);
         List<Object> docs = new ArrayList<>();
         docs.add(configMap());
+        String releaseFile = FOLDER + "/" + RELEASE;
         for (int i = 1; i <= shards; i++) {
-            docs.add(job(name + "-shard-" + i, List.of("release", "/release/release.yaml", "--shard", i + "/" + shards), 4));
+            docs.add(job(name + "-shard-" + i, List.of("release", releaseFile, "--shard", i + "/" + shards), 4));
         }
         // Finalize refuses while a shard's image is missing: its backoff (10 s, doubling, capped at 6 min) waits for them.
-        docs.add(job(name + "-finalize", List.of("release", "/release/release.yaml", "--finalize"), 12));
+        docs.add(job(name + "-finalize", List.of("release", releaseFile, "--finalize"), 12));
         return new Yaml(options).dumpAll(docs.iterator());
     }
 
+    /** A ConfigMap key for a relative path ("certs/ca.pem" → "certs_ca.pem"): keys hold no slash. */
+    private static String key(String path) {
+        return path.replaceAll("[^-._a-zA-Z0-9]", "_");
+    }
+
     private Map<String, Object> configMap() {
+        Map<String, Object> data = new LinkedHashMap<>();
+        files.keySet().stream().sorted().forEach(path -> data.put(key(path), files.get(path)));
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("apiVersion", "v1");
         m.put("kind", "ConfigMap");
         m.put("metadata", Map.of("name", name + "-release", "labels", labels()));
-        m.put("data", Map.of("release.yaml", releaseFile));
+        m.put("data", data);
         return m;
     }
 
@@ -55,12 +111,13 @@ public record ClusterPlan(String name, String releaseFile, int shards, String im
         container.put("name", "kind-build");
         container.put("image", image);
         container.put("args", args);
-        List<Map<String, Object>> env = new ArrayList<>(List.of(Map.of("name", "KIND_BUILD_CACHE", "value", "/cache")));
+        List<Map<String, Object>> env = new ArrayList<>();
         List<Map<String, Object>> mounts = new ArrayList<>(List.of(
-                Map.of("name", "release", "mountPath", "/release", "readOnly", true),
-                Map.of("name", "cache", "mountPath", "/cache")));
+                Map.of("name", "release", "mountPath", FOLDER, "readOnly", true),
+                Map.of("name", "cache", "mountPath", CACHE)));
+        List<Object> items = files.keySet().stream().sorted().map(path -> (Object) Map.of("key", key(path), "path", path)).toList();
         List<Map<String, Object>> volumes = new ArrayList<>(List.of(
-                Map.of("name", "release", "configMap", Map.of("name", name + "-release")),
+                Map.of("name", "release", "configMap", Map.of("name", name + "-release", "items", items)),
                 Map.of("name", "cache", "emptyDir", Map.of())));
         registrySecret.ifPresent(secret -> {
             env.add(Map.of("name", "DOCKER_CONFIG", "value", "/docker"));
@@ -68,7 +125,9 @@ public record ClusterPlan(String name, String releaseFile, int shards, String im
             volumes.add(Map.of("name", "registry", "secret", Map.of("secretName", secret,
                     "items", List.of(Map.of("key", ".dockerconfigjson", "path", "config.json")))));
         });
-        container.put("env", env);
+        if (!env.isEmpty()) {
+            container.put("env", env);
+        }
         container.put("volumeMounts", mounts);
         container.put("resources", Map.of("requests", Map.of("cpu", cpu, "memory", memory), "limits", Map.of("memory", memory)));
         container.put("securityContext", Map.of("runAsNonRoot", true, "allowPrivilegeEscalation", false,

@@ -35,6 +35,14 @@ public record Shard(int index, int count) {
         return new Shard(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
     }
 
+    /** A number of shards, as --shards takes it; below one is one line. */
+    public static int count(int shards) {
+        if (shards < 1) {
+            throw new UserError("--shards " + shards + ": give how many shards to split the release over, 1 or more");
+        }
+        return shards;
+    }
+
     /** This shard's targets, in plan order; empty when there are more shards than images. */
     public List<ReleaseBuild.Target> select(List<ReleaseBuild.Target> targets) {
         List<ReleaseBuild.Target> mine = new ArrayList<>();

@@ -39,7 +39,7 @@ class SourceTreeBuildTest {
     void seedDebianRoot() throws IOException {
         cache = tmp.resolve("cache");
         // kube-proxy's Debian root comes from mmdebstrap; here a one-file root stands in for it.
-        Path root = DebianRoot.cachedPath(cache, "amd64", ComponentImages.KUBE_PROXY_PACKAGES, MIRROR);
+        Path root = dev.kindbuild.debian.DebianRoot.cachedPath(cache, ComponentImages.kubeProxyRoot("amd64"), MIRROR);
         Files.createDirectories(root.getParent());
         try (var out = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(Files.newOutputStream(root))) {
             TarArchiveEntry e = new TarArchiveEntry("usr/sbin/iptables");

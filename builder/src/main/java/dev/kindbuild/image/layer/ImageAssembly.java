@@ -40,6 +40,8 @@ public final class ImageAssembly {
     private boolean cmdSet;
     private String stopSignal;
     private String workingDir;
+    private String user;
+    private final List<String> volumes = new ArrayList<>();
     private Instant created;
     private String architecture;
 
@@ -105,6 +107,18 @@ public final class ImageAssembly {
 
     public ImageAssembly stopSignal(String value) {
         stopSignal = Objects.requireNonNull(value, "value");
+        return this;
+    }
+
+    /** The user the image's processes run as ({@code UID:GID}, or a name its /etc/passwd knows). */
+    public ImageAssembly user(String value) {
+        user = Objects.requireNonNull(value, "value");
+        return this;
+    }
+
+    /** A path the image declares as a volume: engines mount one there, so it is writable under a read-only root. */
+    public ImageAssembly volume(String path) {
+        volumes.add(Objects.requireNonNull(path, "path"));
         return this;
     }
 
@@ -176,6 +190,13 @@ public final class ImageAssembly {
         }
         if (workingDir != null) {
             run.put("WorkingDir", workingDir);
+        }
+        if (user != null) {
+            run.put("User", user);
+        }
+        if (!volumes.isEmpty()) {
+            ObjectNode v = run.get("Volumes") instanceof ObjectNode o ? o : run.putObject("Volumes");
+            volumes.forEach(path -> v.putObject(path));
         }
         ObjectNode rootfs = config.putObject("rootfs");
         rootfs.put("type", "layers");

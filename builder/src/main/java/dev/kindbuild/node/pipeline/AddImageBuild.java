@@ -1,5 +1,7 @@
 package dev.kindbuild.node.pipeline;
 
+import dev.kindbuild.image.delivery.DeliverImage;
+import dev.kindbuild.image.delivery.Delivery;
 import dev.kindbuild.node.BaseImageSource;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -109,7 +111,7 @@ public final class AddImageBuild {
                 .created(created)
                 .write(store), i -> i.manifest().digest().substring(0, 19));
         store.tag(tag, image.manifest());
-        Delivery delivery = DeliverImage.run(store, image, tag, node.repository(), options, true, clients, progress);
+        Delivery delivery = DeliverImage.run(store, image, tag, node.repository(), options.targets(), true, clients, progress);
         List<String> names = added.stream().map(ImagesInStore.NodeImage::name).toList();
         return new Result(tag, image.manifest().digest(), image.config().digest(), entries.records(),
                 entries.records().stream().filter(r -> names.contains(r.name())).toList(), delivery);

@@ -6,6 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kindbuild.UserError;
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.image.archive.ArchiveFormat;
+import dev.kindbuild.image.delivery.DeliverImage;
+import dev.kindbuild.image.delivery.Delivery;
+import dev.kindbuild.image.delivery.Targets;
 import dev.kindbuild.image.layer.ImageAssembly;
 import dev.kindbuild.image.layer.ImageContents;
 import dev.kindbuild.image.layer.Layer;
@@ -54,7 +57,7 @@ import java.util.Optional;
  */
 public final class NodeBuild {
     /** Bumped whenever the layers this builder writes change for the same inputs. */
-    static final String LAYOUT_REVISION = "2";
+    static final String LAYOUT_REVISION = "3";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Which writer ends the pipeline. */
@@ -89,6 +92,11 @@ public final class NodeBuild {
         public static Options docker(DockerEngine engine) {
             return new Options(Builder.DOCKER, Optional.of(engine), Optional.empty(), ArchiveFormat.DOCKER, false, RegistryTrust.jvmDefault(),
                     Optional.empty());
+        }
+
+        /** Where the built image goes. */
+        public Targets targets() {
+            return new Targets(output, format, engine, push);
         }
     }
 
@@ -162,7 +170,7 @@ public final class NodeBuild {
         }
         Built built = build(request, options, clients, timed);
         String tag = built.node().image();
-        Delivery delivery = DeliverImage.run(store, built.image(), tag, built.baseRepository(), options, !request.noCache(), clients, timed);
+        Delivery delivery = DeliverImage.run(store, built.image(), tag, built.baseRepository(), options.targets(), !request.noCache(), clients, timed);
         NodeImageResult node = new NodeImageResult(tag, built.image().config().digest(), built.node().version(), built.node().baseImage(),
                 built.node().images(), timed.seconds());
         return new Result(node, Optional.of(built.image().manifest().digest()), built.reused(), delivery, built.inputs());
@@ -190,7 +198,7 @@ public final class NodeBuild {
                 d -> d.digest().substring(0, 19) + ", " + String.join(" + ", arches));
         store.tag(tag, index);
         Delivery delivery = DeliverImage.runIndex(store, index, images.stream().map(Built::image).toList(), tag,
-                images.get(0).baseRepository(), options, !request.noCache(), clients, timed);
+                images.get(0).baseRepository(), options.targets(), !request.noCache(), clients, timed);
         return new MultiArchResult(tag, index, images, delivery);
     }
 

@@ -1,4 +1,4 @@
-package dev.kindbuild.node.pipeline;
+package dev.kindbuild.image.delivery;
 
 import dev.kindbuild.image.registry.PushResult;
 import java.util.ArrayList;
@@ -16,13 +16,13 @@ import java.util.Optional;
  * @param pushed the push, pinned by digest
  */
 public record Delivery(Optional<String> store, Optional<String> file, Optional<String> engine, Optional<PushResult> pushed) {
-    static Delivery toStore(java.nio.file.Path root, String tag) {
+    public static Delivery toStore(java.nio.file.Path root, String tag) {
         return new Delivery(Optional.of("kind-build's image store (" + root + ") as " + tag), Optional.empty(), Optional.empty(),
                 Optional.empty());
     }
 
     /** The docker builder's: committed in the engine, nowhere else. */
-    static Delivery toEngine(String tag) {
+    public static Delivery toEngine(String tag) {
         return new Delivery(Optional.empty(), Optional.empty(), Optional.of(tag), Optional.empty());
     }
 

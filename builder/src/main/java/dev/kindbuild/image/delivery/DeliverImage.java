@@ -1,4 +1,4 @@
-package dev.kindbuild.node.pipeline;
+package dev.kindbuild.image.delivery;
 
 import dev.kindbuild.engine.DockerEngine;
 import dev.kindbuild.engine.ImageInfo;
@@ -21,7 +21,7 @@ import java.util.Optional;
  * with push, else the engine when there is one (skipped when the engine has that image already). A push goes from the
  * store straight to the registry: the engine is not a way station, so a failed push leaves no tag in it.
  */
-final class DeliverImage {
+public final class DeliverImage {
     private DeliverImage() {}
 
     /**
@@ -30,8 +30,8 @@ final class DeliverImage {
      *                  this image already
      * @return where it went
      */
-    static Delivery run(ImageStore store, StoredImage image, String tag, Optional<ImageRef> mountFrom,
-            NodeBuild.Options options, boolean reuse, RegistryClients clients, Progress progress) {
+    public static Delivery run(ImageStore store, StoredImage image, String tag, Optional<ImageRef> mountFrom,
+            Targets options, boolean reuse, RegistryClients clients, Progress progress) {
         Delivery delivery = Delivery.toStore(store.root(), tag);
         if (options.output().isPresent()) {
             delivery = delivery.withFile(writeFile(store, image.manifest(), tag, options, reuse, progress,
@@ -46,8 +46,8 @@ final class DeliverImage {
      * The multi-arch flavour: the index (over {@code images}) to an OCI archive or a registry; an engine, which holds
      * one architecture per tag, gets the image of its own architecture.
      */
-    static Delivery runIndex(ImageStore store, Descriptor index, List<StoredImage> images, String tag,
-            Optional<ImageRef> mountFrom, NodeBuild.Options options, boolean reuse, RegistryClients clients,
+    public static Delivery runIndex(ImageStore store, Descriptor index, List<StoredImage> images, String tag,
+            Optional<ImageRef> mountFrom, Targets options, boolean reuse, RegistryClients clients,
             Progress progress) {
         Delivery delivery = Delivery.toStore(store.root(), tag);
         if (options.output().isPresent()) {
@@ -72,7 +72,7 @@ final class DeliverImage {
     }
 
     /** Writes the archive (unless kind-build's mark says the file holds it already); returns it, described. */
-    private static String writeFile(ImageStore store, Descriptor top, String tag, NodeBuild.Options options, boolean reuse,
+    private static String writeFile(ImageStore store, Descriptor top, String tag, Targets options, boolean reuse,
             Progress progress, FileWriter writer) {
         Path file = options.output().get();
         String written = top.digest() + " " + tag + " " + options.format();
@@ -98,7 +98,7 @@ final class DeliverImage {
     }
 
     private static Optional<PushResult> push(ImageStore store, Descriptor top, String tag, Optional<ImageRef> mountFrom,
-            NodeBuild.Options options, RegistryClients clients, Progress progress) {
+            Targets options, RegistryClients clients, Progress progress) {
         if (!options.push()) {
             return Optional.empty();
         }
