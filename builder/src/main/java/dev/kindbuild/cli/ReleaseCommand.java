@@ -43,6 +43,10 @@ final class ReleaseCommand implements Callable<Integer> {
             + "and move the tags; refuses, naming them, while any image is missing or stale.")
     boolean finalizeRelease;
 
+    @Option(names = "--wait", paramLabel = "DURATION", description = "With --finalize: wait up to this long (e.g. 30m, 90s) for images"
+            + " not staged yet, checking every 10 s (default: no wait).")
+    String waitFor;
+
     @Option(names = "--plan", paramLabel = "kubernetes|github-actions", description = "Print how to run this release sharded and stop:"
             + " kubernetes (a ConfigMap, a Job per shard, then a finalize Job) or github-actions (a matrix workflow).")
     String planFor;
@@ -99,6 +103,9 @@ final class ReleaseCommand implements Callable<Integer> {
             };
             output.printText(document);
             return 0;
+        }
+        if (waitFor != null && !finalizeRelease) {
+            throw new UserError("--wait is for --finalize: how long it waits for the shards' images");
         }
         if (shard != null && finalizeRelease) {
             throw new UserError("--shard builds a share and --finalize publishes what the shards built: run them as separate steps");
@@ -175,6 +182,7 @@ final class ReleaseCommand implements Callable<Integer> {
                 m.put("arch", s.target().arch());
                 m.put("staged", s.pushed().pinned().toString());
                 m.put("uploaded", s.pushed().uploaded());
+                m.put("uploadedBytes", s.pushed().bytesUploaded());
                 m.put("reused", s.built().reused());
                 images.add(m);
                 lines.add(s.pushed().pinned() + " (" + s.target().label() + ", " + s.pushed().uploaded() + " blobs uploaded)");
@@ -196,7 +204,7 @@ final class ReleaseCommand implements Callable<Integer> {
 
     private Integer finalizeRelease(ReleaseFile release, ReleaseBuild.Plan plan, Progress progress) {
         long start = System.nanoTime();
-        List<ReleaseBuild.Finalized> done = new ReleaseBuild(ImageStore.defaultLocation(), progress).finalizeRelease(plan);
+        List<ReleaseBuild.Finalized> done = new ReleaseBuild(ImageStore.defaultLocation(), progress).finalizeRelease(plan, waitDuration());
         List<Map<String, Object>> versions = new ArrayList<>();
         List<String> pinned = new ArrayList<>();
         for (ReleaseBuild.Finalized f : done) {
@@ -224,5 +232,22 @@ final class ReleaseCommand implements Callable<Integer> {
         output.print(json, "Release published: " + done.size() + " versions × " + release.arches().size() + " arches\n"
                 + "Pinned references:\n" + String.join("\n", pinned));
         return 0;
+    }
+
+    /** --wait as a duration: a number with s, m or h. */
+    private java.time.Duration waitDuration() {
+        if (waitFor == null) {
+            return java.time.Duration.ZERO;
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,6})([smh])").matcher(waitFor.strip());
+        if (!m.matches()) {
+            throw new UserError("--wait " + waitFor + ": give a duration such as 90s, 30m or 2h");
+        }
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "s" -> java.time.Duration.ofSeconds(n);
+            case "m" -> java.time.Duration.ofMinutes(n);
+            default -> java.time.Duration.ofHours(n);
+        };
     }
 }

@@ -17,8 +17,8 @@ import org.yaml.snakeyaml.Yaml;
  * state. The release file (and the CA its {@code caCert} names, at the same place relative to it) goes in a
  * ConfigMap; one Job per shard runs {@code release FILE --shard I/N} in kind-build's image (its cache on an emptyDir
  * at the image's cache volume, registry credentials from a Secret as a Docker config, retries by the Job's backoff); a
- * finalize Job runs {@code release FILE --finalize}, which refuses while any shard's image is missing, so its own
- * backoff waits for the shards. Plain YAML a user reviews and applies ({@code kubectl apply -f -}).
+ * finalize Job runs {@code release FILE --finalize --wait}, which waits for the shards' images and refuses, naming
+ * them, when some never come. Plain YAML a user reviews and applies ({@code kubectl apply -f -}).
  *
  * @param name           the release's name, prefix of every object (a DNS label)
  * @param files          the files the pods read, by path relative to the release file's folder: release.yaml first
@@ -36,12 +36,14 @@ public record ClusterPlan(String name, Map<String, String> files, int shards, St
     /** kind-build's image keeps its cache here (a volume of the image): the pods mount an emptyDir on it. */
     static final String CACHE = "/var/cache/kind-build";
     /**
-     * Requests from measurements (docs/releases.md): a shard's peak RSS stayed under 200 MB with kind-build's 256 MB
-     * heap bound; the rest of the limit is page cache for the layers it writes. One CPU: a shard builds one image at a
-     * time, and its gzip uses what is given.
+     * Requests from measurements (docs/releases.md): a shard holds kind-build's 256 MB heap bound plus the page cache of
+     * the layers it writes into its emptyDir, which the memory limit counts. CPU is a request, not a limit: a shard's
+     * gzip and hashing use what the node leaves idle, and half a core lets two shards and finalize share a 2-core node.
      */
-    public static final String DEFAULT_CPU = "1";
+    public static final String DEFAULT_CPU = "500m";
     public static final String DEFAULT_MEMORY = "768Mi";
+    /** How long finalize waits for the shards in one attempt. */
+    static final String FINALIZE_WAIT = "60m";
 
     public ClusterPlan {
         files = Map.copyOf(files);
@@ -85,8 +87,9 @@ public record ClusterPlan(String name, Map<String, String> files, int shards, St
         for (int i = 1; i <= shards; i++) {
             docs.add(job(name + "-shard-" + i, List.of("release", releaseFile, "--shard", i + "/" + shards), 4));
         }
-        // Finalize refuses while a shard's image is missing: its backoff (10 s, doubling, capped at 6 min) waits for them.
-        docs.add(job(name + "-finalize", List.of("release", releaseFile, "--finalize"), 12));
+        // Finalize waits for the shards' images itself (checking every 10 s), so it ends right after the last shard; a
+        // shard that never comes leaves it failing after the wait, naming what is missing, retried by its backoff.
+        docs.add(job(name + "-finalize", List.of("release", releaseFile, "--finalize", "--wait", FINALIZE_WAIT), 2));
         return new Yaml(options).dumpAll(docs.iterator());
     }
 

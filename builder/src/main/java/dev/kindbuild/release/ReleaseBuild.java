@@ -100,39 +100,25 @@ public final class ReleaseBuild {
     /** @param sourceDateEpoch the images' time; empty: each release's own */
     public List<Published> run(Plan plan, Optional<DockerEngine> engine, Optional<java.time.Instant> sourceDateEpoch) {
         ReleaseFile file = plan.file();
-        RegistryTrust trust = file.caCert().map(RegistryTrust::withCaCert).orElseGet(RegistryTrust::jvmDefault);
+        RegistryTrust trust = file.trust();
         RegistryAccess access = RegistryAccess.of(file.insecureRegistries());
         RegistryMirrors mirrors = RegistryMirrors.parse(file.mirrors());
         Map<Target, String> bases = bases(plan, engine);
         NodeBuild.Options options = new NodeBuild.Options(engine, Optional.empty(),
                 ArchiveFormat.OCI, true, trust, sourceDateEpoch);
 
-        Map<Target, NodeBuild.Built> built = buildAll(plan, bases, mirrors, access, options);
+        Map<Target, NodeBuild.Built> built = new LinkedHashMap<>();
+        // Collected first, pushed only when all were built: a release is published whole or not at all.
+        buildAll(plan, bases, mirrors, access, options, built::put, "release not published (%s builds failed, nothing pushed)");
 
-        Map<String, Descriptor> indexes = new LinkedHashMap<>();
-        for (String v : file.versions()) {
-            List<dev.kindbuild.image.store.StoredImage> images = plan.targets().stream().filter(t -> t.version().equals(v))
-                    .map(t -> built.get(t).image()).toList();
-            Descriptor index = OciIndex.write(store, images);
-            store.tag(file.tag(v), index);
-            indexes.put(v, index);
-        }
         RegistryClients clients = new RegistryClients(access, trust, progress);
-        RegistryPush push = new RegistryPush(clients, store, progress);
-        ImageRef repo = file.repository();
         Optional<String> mount = built.values().stream().findFirst().flatMap(NodeBuild.Built::baseRepository)
-                .filter(r -> r.registry().equals(repo.registry())).map(ImageRef::repository);
-        // Everything by digest first: a failure here leaves untagged manifests, never a tag on half a release.
-        for (Map.Entry<String, Descriptor> e : indexes.entrySet()) {
-            push.push(e.getValue(), new ImageRef(repo.registry(), repo.repository(), null, e.getValue().digest()), mount);
-        }
+                .filter(r -> r.registry().equals(file.repository().registry())).map(ImageRef::repository);
+        Map<Target, dev.kindbuild.image.store.StoredImage> images = new LinkedHashMap<>();
+        built.forEach((t, b) -> images.put(t, b.image()));
         List<Published> published = new ArrayList<>();
-        for (Map.Entry<String, Descriptor> e : indexes.entrySet()) {
-            PushResult tagged = push.push(e.getValue(), ImageRef.parse(file.tag(e.getKey())), mount);
-            List<NodeBuild.Built> images = plan.targets().stream().filter(t -> t.version().equals(e.getKey()))
-                    .map(built::get).toList();
-            published.add(new Published(e.getKey(), file.tag(e.getKey()), e.getValue(), tagged, images));
-        }
+        publish(plan, images, clients, mount).forEach((v, p) -> published.add(new Published(v, file.tag(v), p.index(), p.pushed(),
+                plan.targets().stream().filter(t -> t.version().equals(v)).map(built::get).toList())));
         return published;
     }
 
@@ -149,17 +135,20 @@ public final class ReleaseBuild {
             return List.of();
         }
         Plan share = new Plan(file, mine);
-        RegistryTrust trust = file.caCert().map(RegistryTrust::withCaCert).orElseGet(RegistryTrust::jvmDefault);
+        RegistryTrust trust = file.trust();
         RegistryAccess access = RegistryAccess.of(file.insecureRegistries());
         NodeBuild.Options options = new NodeBuild.Options(engine, Optional.empty(), ArchiveFormat.OCI, true, trust, sourceDateEpoch);
-        Map<Target, NodeBuild.Built> built = buildAll(share, bases(share, engine), RegistryMirrors.parse(file.mirrors()), access, options);
         RegistryPush push = new RegistryPush(new RegistryClients(access, trust, progress), store, progress);
         List<Staged> staged = new ArrayList<>();
-        for (Target t : mine) {
-            NodeBuild.Built b = built.get(t);
+        // Each image is staged as soon as it is built (in plan order): a shard stopped half-way keeps what it staged,
+        // and one that fails stages the rest and names what failed.
+        buildAll(share, bases(share, engine), RegistryMirrors.parse(file.mirrors()), access, options, (t, b) -> {
             Optional<String> mount = b.baseRepository().filter(r -> r.registry().equals(file.repository().registry())).map(ImageRef::repository);
-            staged.add(new Staged(t, push.push(b.image(), file.staging(t.version(), t.arch()), mount), b));
-        }
+            PushResult pushed = push.push(b.image(), file.staging(t.version(), t.arch()), mount);
+            progress.notice("staged " + t.label() + " as " + pushed.pinned() + " (" + pushed.uploaded() + " blobs, "
+                    + String.format(java.util.Locale.ROOT, "%.1f MB", pushed.bytesUploaded() / 1e6) + " uploaded)");
+            staged.add(new Staged(t, pushed, b));
+        }, "shard " + shard + " incomplete (%s builds failed; the others are staged)");
         return staged;
     }
 
@@ -170,55 +159,51 @@ public final class ReleaseBuild {
      * moves then.
      */
     public List<Finalized> finalizeRelease(Plan plan) {
+        return finalizeRelease(plan, java.time.Duration.ZERO);
+    }
+
+    /**
+     * As {@link #finalizeRelease(Plan)}, waiting up to {@code wait} for images not staged yet (checked again every 10 s;
+     * a stale image is refused at once): a finalize started beside the shards finishes right after the last of them.
+     */
+    public List<Finalized> finalizeRelease(Plan plan, java.time.Duration wait) {
         ReleaseFile file = plan.file();
-        RegistryTrust trust = file.caCert().map(RegistryTrust::withCaCert).orElseGet(RegistryTrust::jvmDefault);
-        RegistryClients clients = new RegistryClients(RegistryAccess.of(file.insecureRegistries()), trust, progress);
+        RegistryClients clients = new RegistryClients(RegistryAccess.of(file.insecureRegistries()), file.trust(), progress);
         RegistryPull pull = new RegistryPull(clients, RegistryMirrors.parse(List.of()), store, progress);
         Map<Target, dev.kindbuild.image.store.StoredImage> images = new LinkedHashMap<>();
-        List<String> missing = new ArrayList<>();
-        List<String> stale = new ArrayList<>();
-        for (Target t : plan.targets()) {
-            ImageRef staged = file.staging(t.version(), t.arch());
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (true) {
+            List<String> missing = new ArrayList<>();
+            List<String> stale = new ArrayList<>();
+            for (Target t : plan.targets()) {
+                if (!images.containsKey(t)) {
+                    readStaged(pull, file, t, images, missing, stale);
+                }
+            }
+            long left = deadline - System.nanoTime();
+            if (!stale.isEmpty() || !missing.isEmpty() && left <= 0) {
+                throw new UserError("release not finalized, no tag moved: " + (missing.isEmpty() ? "" : "not staged: " + String.join(", ", missing))
+                        + (missing.isEmpty() || stale.isEmpty() ? "" : "; ") + (stale.isEmpty() ? "" : "stale: " + String.join(", ", stale))
+                        + " — run the shards that build them (release FILE --shard I/N)");
+            }
+            if (missing.isEmpty()) {
+                break;
+            }
+            progress.notice("waiting for the shards (" + java.time.Duration.ofNanos(left).toSeconds() + " s left): not staged yet: "
+                    + String.join(", ", missing));
             try {
-                dev.kindbuild.image.store.StoredImage image = pull.pull(staged, Platform.linux(t.arch())).image();
-                com.fasterxml.jackson.databind.JsonNode inputs = inputsOf(image);
-                if (!t.arch().equals(inputs.path("arch").asText()) || !t.version().equals(inputs.path("kubernetes").asText())) {
-                    stale.add(t.label() + " (" + staged + " holds " + inputs.path("kubernetes").asText("?") + " "
-                            + inputs.path("arch").asText("?") + ")");
-                } else {
-                    images.put(t, image);
-                }
-            } catch (dev.kindbuild.image.registry.RegistryException e) {
-                if (!e.notFound()) {
-                    throw e; // an unreachable registry or refused credentials say so themselves
-                }
-                missing.add(t.label());
+                Thread.sleep(Math.min(10_000, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(left) + 1));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new UserError("interrupted", 130, e);
             }
         }
-        if (!missing.isEmpty() || !stale.isEmpty()) {
-            throw new UserError("release not finalized, no tag moved: " + (missing.isEmpty() ? "" : "not staged: " + String.join(", ", missing))
-                    + (missing.isEmpty() || stale.isEmpty() ? "" : "; ") + (stale.isEmpty() ? "" : "stale: " + String.join(", ", stale))
-                    + " — run the shards that build them (release FILE --shard I/N)");
-        }
-        Map<String, Descriptor> indexes = new LinkedHashMap<>();
-        for (String v : file.versions()) {
-            Descriptor index = OciIndex.write(store, plan.targets().stream().filter(t -> t.version().equals(v)).map(images::get).toList());
-            store.tag(file.tag(v), index);
-            indexes.put(v, index);
-        }
-        RegistryPush push = new RegistryPush(clients, store, progress);
-        ImageRef repo = file.repository();
-        for (Descriptor index : indexes.values()) {
-            push.push(index, new ImageRef(repo.registry(), repo.repository(), null, index.digest()), Optional.of(repo.repository()));
-        }
         List<Finalized> out = new ArrayList<>();
-        for (Map.Entry<String, Descriptor> e : indexes.entrySet()) {
-            PushResult tagged = push.push(e.getValue(), ImageRef.parse(file.tag(e.getKey())), Optional.of(repo.repository()));
+        publish(plan, images, clients, Optional.of(file.repository().repository())).forEach((v, p) -> {
             Map<String, String> arches = new LinkedHashMap<>();
-            plan.targets().stream().filter(t -> t.version().equals(e.getKey()))
-                    .forEach(t -> arches.put(t.arch(), images.get(t).manifest().digest()));
-            out.add(new Finalized(e.getKey(), file.tag(e.getKey()), e.getValue(), tagged, arches));
-        }
+            plan.targets().stream().filter(t -> t.version().equals(v)).forEach(t -> arches.put(t.arch(), images.get(t).manifest().digest()));
+            out.add(new Finalized(v, file.tag(v), p.index(), p.pushed(), arches));
+        });
         return out;
     }
 
@@ -255,8 +240,66 @@ public final class ReleaseBuild {
         return bases;
     }
 
-    private Map<Target, NodeBuild.Built> buildAll(Plan plan, Map<Target, String> bases, RegistryMirrors mirrors,
-            RegistryAccess access, NodeBuild.Options options) {
+    /** Reads {@code t}'s staged image into {@code images}, or names it as missing or stale. */
+    private static void readStaged(RegistryPull pull, ReleaseFile file, Target t, Map<Target, dev.kindbuild.image.store.StoredImage> images,
+            List<String> missing, List<String> stale) {
+        ImageRef staged = file.staging(t.version(), t.arch());
+        try {
+            dev.kindbuild.image.store.StoredImage image = pull.pull(staged, Platform.linux(t.arch())).image();
+            com.fasterxml.jackson.databind.JsonNode inputs = inputsOf(image);
+            if (!t.arch().equals(inputs.path("arch").asText()) || !t.version().equals(inputs.path("kubernetes").asText())) {
+                stale.add(t.label() + " (" + staged + " holds " + inputs.path("kubernetes").asText("?") + " "
+                        + inputs.path("arch").asText("?") + ")");
+            } else {
+                images.put(t, image);
+            }
+        } catch (dev.kindbuild.image.registry.RegistryException e) {
+            if (!e.notFound()) {
+                throw e; // an unreachable registry or refused credentials say so themselves
+            }
+            missing.add(t.label());
+        }
+    }
+
+    /** One version's index as published. */
+    private record VersionPush(Descriptor index, PushResult pushed) {}
+
+    /**
+     * Each version's index over its images, into the store under the version's tag and to the registry: every index
+     * by digest first, then the tags, so a push that fails half-way leaves no release tag on a partial set.
+     *
+     * @param mount a repository of the same registry the images' lower layers can be mounted from
+     */
+    private Map<String, VersionPush> publish(Plan plan, Map<Target, dev.kindbuild.image.store.StoredImage> images, RegistryClients clients,
+            Optional<String> mount) {
+        ReleaseFile file = plan.file();
+        Map<String, Descriptor> indexes = new LinkedHashMap<>();
+        for (String v : file.versions()) {
+            Descriptor index = OciIndex.write(store, plan.targets().stream().filter(t -> t.version().equals(v)).map(images::get).toList());
+            store.tag(file.tag(v), index);
+            indexes.put(v, index);
+        }
+        RegistryPush push = new RegistryPush(clients, store, progress);
+        ImageRef repo = file.repository();
+        for (Descriptor index : indexes.values()) {
+            push.push(index, new ImageRef(repo.registry(), repo.repository(), null, index.digest()), mount);
+        }
+        Map<String, VersionPush> pushed = new LinkedHashMap<>();
+        indexes.forEach((v, index) -> pushed.put(v, new VersionPush(index, push.push(index, ImageRef.parse(file.tag(v)), mount))));
+        return pushed;
+    }
+
+    /** What is done with each image built, in plan order, while the later ones may still be building. */
+    private interface EachBuilt {
+        void accept(Target target, NodeBuild.Built built);
+    }
+
+    /**
+     * Builds the plan's images, {@code file.jobs()} at a time, handing each to {@code each} in plan order as it is
+     * ready; then fails, naming every build that failed after {@code failed} (its %s: how many failed).
+     */
+    private void buildAll(Plan plan, Map<Target, String> bases, RegistryMirrors mirrors,
+            RegistryAccess access, NodeBuild.Options options, EachBuilt each, String failed) {
         ReleaseFile file = plan.file();
         ExecutorService pool = Executors.newFixedThreadPool(Math.min(file.jobs(), plan.targets().size()), r -> {
             Thread t = new Thread(r, "release-build");
@@ -268,27 +311,24 @@ public final class ReleaseBuild {
             for (Target t : plan.targets()) {
                 KubernetesSource source = KubernetesSource.detect(t.version(), Optional.of("release"), file.releaseUrl());
                 NodeImageRequest request = new NodeImageRequest(source, Optional.of(t.tag()), Optional.of(bases.get(t)), t.arch(),
-                        mirrors, access, file.extraImages(), false, false, Optional.empty());
+                        mirrors, access, file.extraImages(), false, file.allowInsecureHttp(), Optional.empty());
                 Progress own = progress.prefixed("[" + t.label() + "] ");
                 running.put(t, pool.submit(() -> new NodeBuild(store, own).build(request, options, new StepTimes(own))));
             }
-            Map<Target, NodeBuild.Built> built = new LinkedHashMap<>();
             List<String> failures = new ArrayList<>();
             for (Map.Entry<Target, Future<NodeBuild.Built>> e : running.entrySet()) {
                 try {
-                    built.put(e.getKey(), e.getValue().get());
+                    each.accept(e.getKey(), e.getValue().get());
                 } catch (ExecutionException ex) {
                     failures.add(e.getKey().label() + ": " + reason(ex.getCause()));
                 }
             }
             if (!failures.isEmpty()) {
-                throw new UserError("release not published (" + failures.size() + " of " + plan.targets().size()
-                        + " builds failed, nothing pushed): " + String.join("; ", failures));
+                throw new UserError(failed.formatted(failures.size() + " of " + plan.targets().size()) + ": " + String.join("; ", failures));
             }
-            return built;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new UserError("interrupted: nothing was pushed");
+            throw new UserError("interrupted", 130, e);
         } finally {
             pool.shutdownNow();
         }

@@ -31,6 +31,7 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * arches: [amd64, arm64]
  * baseImage: registry.example/kindest/base:v20261202   # optional; multi-arch, or oci-archive:FILE with an index
  * kubernetesReleaseUrl: https://dl.k8s.io            # optional
+ * allowInsecureHttp: false                            # optional: plain HTTP to a non-loopback kubernetesReleaseUrl
  * extraImages: [registry.example/tools/debug:1]       # optional
  * registryMirrors: {registry.k8s.io: mirror.example:5000}   # optional
  * insecureRegistries: []                              # optional: plain HTTP to these (loopback always allowed)
@@ -40,10 +41,11 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  */
 public record ReleaseFile(ImageRef repository, List<String> versions, List<String> arches, Optional<String> baseImage,
         URI releaseUrl, List<String> extraImages, List<String> mirrors, List<String> insecureRegistries, Optional<Path> caCert,
-        int jobs) {
+        int jobs, boolean allowInsecureHttp) {
 
     private static final Set<String> KEYS = Set.of("repository", "versions", "arches", "baseImage", "kubernetesReleaseUrl",
-            "extraImages", "registryMirrors", "insecureRegistries", "caCert", "jobs");
+            "extraImages", "registryMirrors", "insecureRegistries", "caCert", "jobs",
+            "allowInsecureHttp");
 
     public ReleaseFile {
         versions = List.copyOf(versions);
@@ -102,6 +104,17 @@ public record ReleaseFile(ImageRef repository, List<String> versions, List<Strin
             }
         });
         URI releaseUrl = dev.kindbuild.support.Urls.parseHttpUrl(f.string("kubernetesReleaseUrl").orElse("https://dl.k8s.io"));
+        Object insecureHttp = map.get("allowInsecureHttp");
+        if (insecureHttp != null && !(insecureHttp instanceof Boolean)) {
+            throw new UserError(file + ": 'allowInsecureHttp' must be true or false");
+        }
+        boolean allowInsecureHttp = Boolean.TRUE.equals(insecureHttp);
+        try {
+            dev.kindbuild.support.Urls.checkTransport(releaseUrl, allowInsecureHttp);
+        } catch (UserError e) {
+            throw new UserError(file + ": kubernetesReleaseUrl " + dev.kindbuild.support.Urls.redact(releaseUrl) + " is plain HTTP to a non-loopback host: use https,"
+                    + " or set allowInsecureHttp: true (every download is still checked against its .sha256)", e);
+        }
         List<String> mirrors = new ArrayList<>();
         Object m = map.get("registryMirrors");
         if (m instanceof Map<?, ?> mm) {
@@ -128,7 +141,7 @@ public record ReleaseFile(ImageRef repository, List<String> versions, List<Strin
         if (jobs < 1) {
             throw new UserError(file + ": jobs must be at least 1");
         }
-        return new ReleaseFile(repository, versions, arches, base, releaseUrl, extraImages, mirrors, insecure, ca, jobs);
+        return new ReleaseFile(repository, versions, arches, base, releaseUrl, extraImages, mirrors, insecure, ca, jobs, allowInsecureHttp);
     }
 
     /** The tag {@code version} is published under: REPOSITORY:VERSION ('+' is not allowed in a tag). */
@@ -143,6 +156,11 @@ public record ReleaseFile(ImageRef repository, List<String> versions, List<Strin
      */
     public ImageRef staging(String version, String arch) {
         return repository.withTag("kind-build-staging-" + inputsDigest().substring(0, 12) + "-" + version.replace('+', '_') + "-" + arch);
+    }
+
+    /** Whom TLS to registries trusts: the JVM's CAs, and the file's caCert when it names one. */
+    public dev.kindbuild.image.registry.RegistryTrust trust() {
+        return caCert.map(dev.kindbuild.image.registry.RegistryTrust::withCaCert).orElseGet(dev.kindbuild.image.registry.RegistryTrust::jvmDefault);
     }
 
     /** The digest of what the file asks for: the key of its staged images. */

@@ -12,8 +12,8 @@ import org.yaml.snakeyaml.Yaml;
 /**
  * `release FILE --plan github-actions`: the same release as a GitHub Actions workflow — a matrix job with one entry
  * per shard, then a finalize job that needs them all. Each step runs kind-build's image with {@code docker run} on the
- * runner (the image has no shell, so it cannot be a job container): the checkout is the release file's folder, the
- * runner's Docker login its registry credentials, a cache volume its cache. Plain YAML a user commits under
+ * runner, as the runner's user: the checkout is the release file's folder, the runner's Docker login its registry
+ * credentials, a folder of the runner its cache volume. Plain YAML a user commits under
  * {@code .github/workflows/}.
  *
  * @param name        the workflow's name

@@ -38,10 +38,11 @@ import java.util.jar.JarFile;
 public final class SelfImageBuild {
     public static final String DEFAULT_REPOSITORY = "kind-build";
     /**
-     * The JRE and Debian's CAs; and a POSIX shell: a Kubernetes release's own tools may be scripts (wrappers, test
-     * stand-ins), and a shard in this image must run them as a host does, or its images would differ from a host's.
+     * The JRE and Debian's CAs; and a shell userland (dash as sh, bash, coreutils): a Kubernetes release's own tools may
+     * be scripts (wrappers, test stand-ins), and a shard in this image must run them as a host does, or its images
+     * would differ from a host's; CI runners (a GitHub Actions job container) expect them too.
      */
-    static final List<String> PACKAGES = List.of("openjdk-21-jre-headless", "ca-certificates", "dash");
+    static final List<String> PACKAGES = List.of("openjdk-21-jre-headless", "ca-certificates", "dash", "bash", "coreutils");
     static final String JAR = "/usr/share/kind-build/kind-build.jar";
     private static final String JAVA_HOME_LABEL = "dev.kind-build.java-home";
 

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -65,6 +66,41 @@ public final class ClusterVerifier {
     }
 
     public ClusterReport run(String image) {
+        return run(image, Optional.empty());
+    }
+
+    /**
+     * A cluster that passed every check, handed to its user before it is torn down (the network, the node and the
+     * host's sysctls are put back whatever the user throws).
+     */
+    public interface ClusterUse {
+        void use(RunningCluster cluster) throws Exception;
+    }
+
+    /**
+     * The node of a running cluster: its container, the network it is on (with no route out; more containers may
+     * join it) and kubectl as the admin.
+     */
+    public record RunningCluster(DockerEngine engine, String node, String network) {
+        /** {@code kubectl ARGS} in the node as the admin. */
+        public ExecResult kubectl(String... args) {
+            List<String> command = new ArrayList<>(List.of(KUBECTL, ADMIN_CONF));
+            command.addAll(List.of(args));
+            return engine.exec(node, command);
+        }
+
+        /** {@code kubectl ARGS -f FILE} with {@code manifests} as the file (e.g. {@code apply}, {@code delete}). */
+        public ExecResult kubectlOnFile(String manifests, String... args) {
+            String file = "/kind/kind-build-use-" + Integer.toHexString(manifests.hashCode()) + ".yaml";
+            engine.copyFiles(node, List.of(ContainerFile.ofText(file, 0644, manifests)));
+            List<String> withFile = new ArrayList<>(List.of(args));
+            withFile.addAll(List.of("-f", file));
+            return kubectl(withFile.toArray(String[]::new));
+        }
+    }
+
+    /** As {@link #run(String)}; when every check passed, {@code use} gets the cluster before it goes. */
+    public ClusterReport run(String image, Optional<ClusterUse> use) {
         ImageInfo info = engine.inspectImage(image)
                 .orElseThrow(() -> new UserError("no image " + image + " in the engine: build it with `kind-build node-image` first"));
         if (!info.labels().containsKey(NodeLayout.LABEL_K8S_VERSION) && !info.labels().containsKey(NodeLayout.LABEL_IMAGES)) {
@@ -154,7 +190,17 @@ public final class ClusterVerifier {
                 showNodeLogs(node);
             }
             timings.put("total", secondsSince(t0));
-            return new ClusterReport(image, node.mode(), checks, timings);
+            ClusterReport report = new ClusterReport(image, node.mode(), checks, timings);
+            if (use.isPresent() && report.passed()) {
+                try {
+                    use.get().use(new RunningCluster(engine, node.id(), network));
+                } catch (RuntimeException | Error e) {
+                    throw e;
+                } catch (Exception e) {
+                    throw new IllegalStateException("using the cluster failed: " + e.getMessage(), e);
+                }
+            }
+            return report;
         }
     }
 

@@ -40,7 +40,7 @@ class ClusterPlanTest {
             assertEquals("r.example/kind-build:v1", container.get("image"));
             List<String> args = (List<String>) container.get("args");
             assertEquals(i <= 3 ? List.of("release", "/release/release.yaml", "--shard", i + "/3")
-                    : List.of("release", "/release/release.yaml", "--finalize"), args);
+                    : List.of("release", "/release/release.yaml", "--finalize", "--wait", "60m"), args);
             assertEquals(true, map(container, "securityContext").get("runAsNonRoot"), "no root, no privileges");
             assertTrue(((List<Map<String, Object>>) container.get("env")).contains(Map.of("name", "DOCKER_CONFIG", "value", "/docker")),
                     "credentials from the Secret as a Docker config");

@@ -21,6 +21,7 @@ import dev.kindbuild.sample.SampleImages;
 import dev.kindbuild.sample.SampleSize;
 import dev.kindbuild.testing.CliRun;
 import dev.kindbuild.testing.ItTeardown;
+import dev.kindbuild.testing.KeptImages;
 import dev.kindbuild.testing.Leaks;
 import dev.kindbuild.testing.RecordingProgress;
 import dev.kindbuild.testing.Skopeo;
@@ -103,6 +104,8 @@ class MultiArchReleaseIT {
         CliRun built = CliRun.of(withBase("base-image", "--arch", "amd64,arm64", "--image", base, "--push", "--record", baseRecord.toString()));
         assertEquals(0, built.exit(), built.err());
         assertTrue(built.out().contains(base + "@sha256:"), built.out());
+        // ClusterReleaseIT builds the same base: kept, it is reused there instead of made again under emulation.
+        ARCHES.forEach(a -> KeptImages.keep(engine, base + "-" + a));
     }
 
     @AfterAll

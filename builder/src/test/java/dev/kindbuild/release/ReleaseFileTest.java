@@ -53,6 +53,19 @@ class ReleaseFileTest {
     }
 
     @Test
+    void aPlainHttpReleaseServerElsewhereNeedsTheFilesConsent() throws Exception {
+        Path refused = write("repository: r.example/node\nversions: [v1.31.2]\nkubernetesReleaseUrl: http://10.0.0.5:8080\n");
+        String message = assertThrows(UserError.class, () -> ReleaseFile.read(refused)).getMessage();
+        assertTrue(message.contains("kubernetesReleaseUrl http://10.0.0.5:8080 is plain HTTP") && message.contains("allowInsecureHttp: true"), message);
+        Path allowed = write("repository: r.example/node\nversions: [v1.31.2]\nkubernetesReleaseUrl: http://10.0.0.5:8080\nallowInsecureHttp: true\n");
+        assertTrue(ReleaseFile.read(allowed).allowInsecureHttp());
+        Path loopback = write("repository: r.example/node\nversions: [v1.31.2]\nkubernetesReleaseUrl: http://127.0.0.1:8080\n");
+        assertFalse(ReleaseFile.read(loopback).allowInsecureHttp());
+        Path notABoolean = write("repository: r.example/node\nversions: [v1.31.2]\nallowInsecureHttp: maybe\n");
+        assertTrue(assertThrows(UserError.class, () -> ReleaseFile.read(notABoolean)).getMessage().contains("must be true or false"));
+    }
+
+    @Test
     void dryRunPrintsThePlanAndTouchesNothing() throws Exception {
         Path f = write("repository: r.example/kindest/node\nversions: [v1.31.2]\narches: [amd64, arm64]\n");
         CliRun run = CliRun.of("release", f.toString(), "--dry-run");
@@ -62,6 +75,17 @@ class ReleaseFileTest {
         com.fasterxml.jackson.databind.JsonNode plan = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.out());
         assertEquals("arm64", plan.path("targets").path(1).path("arch").asText(), json.out());
         assertEquals("r.example/kindest/node:v1.31.2", plan.path("targets").path(1).path("tag").asText());
+    }
+
+    @Test
+    void waitIsForFinalizeAndIsADuration() throws Exception {
+        Path f = write("repository: r.example/kindest/node\nversions: [v1.31.2]\n");
+        CliRun alone = CliRun.of("release", f.toString(), "--wait", "5m");
+        assertEquals(1, alone.exit());
+        assertTrue(alone.err().contains("--wait is for --finalize"), alone.err());
+        CliRun bad = CliRun.of("release", f.toString(), "--finalize", "--wait", "5 minutes");
+        assertEquals(1, bad.exit());
+        assertTrue(bad.err().contains("--wait 5 minutes: give a duration such as 90s, 30m or 2h"), bad.err());
     }
 
     /** A password in any reference of the file: one line naming the key, never the password, for read and dry run. */

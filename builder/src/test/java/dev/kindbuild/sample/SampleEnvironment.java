@@ -99,6 +99,11 @@ public final class SampleEnvironment implements AutoCloseable {
         return server.baseUri();
     }
 
+    /** The folder the release server serves: {@code VERSION/…} below it, as {@link #releaseUrl()} names them. */
+    public Path releaseDir() {
+        return root;
+    }
+
     public List<SampleImages.Pushed> pushed() {
         return pushed;
     }

@@ -25,6 +25,7 @@ import dev.kindbuild.node.pipeline.NodeBuild;
 import dev.kindbuild.testing.LocalRegistry;
 import dev.kindbuild.testing.CliRun;
 import dev.kindbuild.testing.Leaks;
+import dev.kindbuild.testing.RealKubernetes;
 import dev.kindbuild.testing.RecordingProgress;
 import dev.kindbuild.testing.TestEmulation;
 import dev.kindbuild.testing.TestEngine;
@@ -69,7 +70,7 @@ class RealClusterIT {
     static final LocalRegistry REGISTRY = new LocalRegistry();
 
     static DockerEngine engine;
-    static Path projectRoot;
+    static RealKubernetes real;
     static Path tree;
     static Path goRoot;
     static Path work;
@@ -80,11 +81,10 @@ class RealClusterIT {
     @BeforeAll
     static void realKubernetesAndImages() throws Exception {
         engine = TestEngine.connect();
-        projectRoot = findProjectRoot();
-        Map<String, String> fetched = keyValues(run(projectRoot.resolve("scripts/fetch-real-kubernetes").toString()));
-        tree = Path.of(fetched.get("tree"));
-        goRoot = Path.of(fetched.get("goroot"));
-        run(projectRoot.resolve("scripts/real-cluster-images").toString(), REGISTRY.host(), tree.toString());
+        real = RealKubernetes.fetch();
+        tree = real.tree();
+        goRoot = real.goRoot();
+        real.pushClusterImages(REGISTRY.host());
         mirrors = RegistryMirrors.parse(List.of("k8s.gcr.io=" + REGISTRY.host(), "registry.k8s.io=" + REGISTRY.host(),
                 "docker.io=" + REGISTRY.host()));
         work = Files.createTempDirectory("kind-build-real-");
@@ -184,7 +184,7 @@ class RealClusterIT {
     @Order(5)
     void aRealArm64NodeImageIsArm64ThroughoutAndBootsUnderEmulation() throws Exception {
         TestEmulation.requireArm64();
-        String flags = run(projectRoot.resolve("scripts/real-cluster-images").toString(), REGISTRY.host() + "/arm64", tree.toString(), "arm64");
+        String flags = real.pushClusterImages(REGISTRY.host() + "/arm64", "arm64");
         String tag = TAG_PREFIX + "arm64";
         tags.add(tag);
         // Not the bundled base (trixie's containerd 1.7): its systemd 257 cannot spawn services under qemu-user, so the
@@ -280,30 +280,5 @@ class RealClusterIT {
     private static String describe(ClusterReport report) {
         return report.checks().stream().map(c -> (c.ok() ? "ok " : "FAIL ") + c.name() + ": " + c.detail())
                 .collect(Collectors.joining("\n")) + "\n" + report.seconds();
-    }
-
-    private static Path findProjectRoot() {
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.isRegularFile(p.resolve("scripts/fetch-real-kubernetes"))) {
-                return p;
-            }
-        }
-        throw new IllegalStateException("cannot find the project root (scripts/fetch-real-kubernetes) above " + Path.of("").toAbsolutePath());
-    }
-
-    /** Runs a project script; its stderr goes to the test log, its stdout is returned. Fails on a non-zero exit. */
-    private static String run(String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
-            throw new IllegalStateException(String.join(" ", command) + " failed (exit " + p.exitValue() + ")");
-        }
-        return out;
-    }
-
-    private static Map<String, String> keyValues(String out) {
-        Map<String, String> m = new LinkedHashMap<>();
-        out.lines().filter(l -> l.contains("=")).forEach(l -> m.put(l.substring(0, l.indexOf('=')), l.substring(l.indexOf('=') + 1)));
-        return m;
     }
 }
