@@ -117,7 +117,11 @@ public final class ReleaseBuild {
         Map<Target, dev.kindbuild.image.store.StoredImage> images = new LinkedHashMap<>();
         built.forEach((t, b) -> images.put(t, b.image()));
         List<Published> published = new ArrayList<>();
-        publish(plan, images, clients, mount).forEach((v, p) -> published.add(new Published(v, file.tag(v), p.index(), p.pushed(),
+        // The images are whole in the store: pushed with their indexes, kept there under the release tags.
+        RegistryPush push = new RegistryPush(clients, store, progress);
+        Map<String, VersionPush> indexes = publish(plan, images, (index, target) -> push.push(index, target, mount));
+        indexes.forEach((v, p) -> store.tag(file.tag(v), p.index()));
+        indexes.forEach((v, p) -> published.add(new Published(v, file.tag(v), p.index(), p.pushed(),
                 plan.targets().stream().filter(t -> t.version().equals(v)).map(built::get).toList())));
         return published;
     }
@@ -199,7 +203,9 @@ public final class ReleaseBuild {
             }
         }
         List<Finalized> out = new ArrayList<>();
-        publish(plan, images, clients, Optional.of(file.repository().repository())).forEach((v, p) -> {
+        // Only manifests and configs were read: the indexes go up over the images the repository holds.
+        RegistryPush push = new RegistryPush(clients, store, progress);
+        publish(plan, images, push::publishIndex).forEach((v, p) -> {
             Map<String, String> arches = new LinkedHashMap<>();
             plan.targets().stream().filter(t -> t.version().equals(v)).forEach(t -> arches.put(t.arch(), images.get(t).manifest().digest()));
             out.add(new Finalized(v, file.tag(v), p.index(), p.pushed(), arches));
@@ -245,7 +251,8 @@ public final class ReleaseBuild {
             List<String> missing, List<String> stale) {
         ImageRef staged = file.staging(t.version(), t.arch());
         try {
-            dev.kindbuild.image.store.StoredImage image = pull.pull(staged, Platform.linux(t.arch())).image();
+            // Manifest and config only: the layers are in the repository already, and finalize writes only indexes.
+            dev.kindbuild.image.store.StoredImage image = pull.pullManifestAndConfig(staged, Platform.linux(t.arch())).image();
             com.fasterxml.jackson.databind.JsonNode inputs = inputsOf(image);
             if (!t.arch().equals(inputs.path("arch").asText()) || !t.version().equals(inputs.path("kubernetes").asText())) {
                 stale.add(t.label() + " (" + staged + " holds " + inputs.path("kubernetes").asText("?") + " "
@@ -264,28 +271,27 @@ public final class ReleaseBuild {
     /** One version's index as published. */
     private record VersionPush(Descriptor index, PushResult pushed) {}
 
+    /** How an index goes to the registry: with its images (from the store), or over images the registry holds. */
+    private interface IndexPush {
+        PushResult push(Descriptor index, ImageRef target);
+    }
+
     /**
-     * Each version's index over its images, into the store under the version's tag and to the registry: every index
-     * by digest first, then the tags, so a push that fails half-way leaves no release tag on a partial set.
-     *
-     * @param mount a repository of the same registry the images' lower layers can be mounted from
+     * Each version's index over its images, into the store and to the registry: every index by digest first, then the
+     * tags, so a push that fails half-way leaves no release tag on a partial set.
      */
-    private Map<String, VersionPush> publish(Plan plan, Map<Target, dev.kindbuild.image.store.StoredImage> images, RegistryClients clients,
-            Optional<String> mount) {
+    private Map<String, VersionPush> publish(Plan plan, Map<Target, dev.kindbuild.image.store.StoredImage> images, IndexPush push) {
         ReleaseFile file = plan.file();
         Map<String, Descriptor> indexes = new LinkedHashMap<>();
         for (String v : file.versions()) {
-            Descriptor index = OciIndex.write(store, plan.targets().stream().filter(t -> t.version().equals(v)).map(images::get).toList());
-            store.tag(file.tag(v), index);
-            indexes.put(v, index);
+            indexes.put(v, OciIndex.write(store, plan.targets().stream().filter(t -> t.version().equals(v)).map(images::get).toList()));
         }
-        RegistryPush push = new RegistryPush(clients, store, progress);
         ImageRef repo = file.repository();
         for (Descriptor index : indexes.values()) {
-            push.push(index, new ImageRef(repo.registry(), repo.repository(), null, index.digest()), mount);
+            push.push(index, new ImageRef(repo.registry(), repo.repository(), null, index.digest()));
         }
         Map<String, VersionPush> pushed = new LinkedHashMap<>();
-        indexes.forEach((v, index) -> pushed.put(v, new VersionPush(index, push.push(index, ImageRef.parse(file.tag(v)), mount))));
+        indexes.forEach((v, index) -> pushed.put(v, new VersionPush(index, push.push(index, ImageRef.parse(file.tag(v))))));
         return pushed;
     }
 

@@ -23,6 +23,7 @@ import dev.kindbuild.testing.ItTeardown;
 import dev.kindbuild.testing.KeptImages;
 import dev.kindbuild.testing.Leaks;
 import dev.kindbuild.testing.LocalRegistry;
+import dev.kindbuild.testing.ProcessRun;
 import dev.kindbuild.testing.RealKubernetes;
 import dev.kindbuild.testing.RecordingProgress;
 import dev.kindbuild.testing.Skopeo;
@@ -31,7 +32,6 @@ import dev.kindbuild.testing.TestEmulation;
 import dev.kindbuild.testing.TestEngine;
 import dev.kindbuild.verify.ClusterReport;
 import dev.kindbuild.verify.ClusterVerifier;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -68,8 +68,7 @@ class ClusterReleaseIT {
     static final LocalRegistry FARM = new LocalRegistry();
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Path JAR = Path.of(System.getProperty("kindbuild.home", "..")).resolve("builder/target/kind-build-all.jar");
-    private static final String PREFIX = "kind-build-test/farm:" + Leaks.PID + "-";
+        private static final String PREFIX = "kind-build-test/farm:" + Leaks.PID + "-";
     private static final String SELF = "kind-build-test/farm-self:" + Leaks.PID;
     private static final String V1 = "v1.31.2";
     private static final String V2 = "v1.30.6";
@@ -106,7 +105,7 @@ class ClusterReleaseIT {
         tmp = Files.createTempDirectory("kind-build-it-farm-");
         Path self = tmp.resolve("self.tar");
         engineTags.add(SELF);
-        CliRun image = CliRun.of("self-image", "--jar", JAR.toString(), "--image", SELF, "--output", self.toString());
+        CliRun image = CliRun.of("self-image", "--jar", ProcessRun.JAR.toString(), "--image", SELF, "--output", self.toString());
         assertEquals(0, image.exit(), image.err());
         // In the engine too: the registry and the release server of the farm run in it.
         try (java.io.InputStream in = Files.newInputStream(self)) {
@@ -181,9 +180,12 @@ class ClusterReleaseIT {
         awaitJobs(cluster, List.of(name + "-shard-1", name + "-shard-2", name + "-finalize"), Duration.ofMinutes(12), peak);
         double clusterSeconds = (System.nanoTime() - start) / 1e9;
 
-        String pods = ok(cluster.kubectl("get", "pods", "-l", "job-name=" + name + "-shard-1", "-o", "name"));
-        assertFalse(pods.contains(lost), "the deleted pod is gone: " + pods);
-        assertEquals(1, pods.lines().filter(l -> !l.isBlank()).count(), "one more pod finished the shard: " + pods);
+        // The deleted pod did not finish the shard (it is gone, or ended by the signal); a pod the Job made after it did.
+        String pods = ok(cluster.kubectl("get", "pods", "-l", "job-name=" + name + "-shard-1", "-o",
+                "jsonpath={range .items[*]}pod/{.metadata.name}={.status.phase}{\"\\n\"}{end}"));
+        assertFalse(pods.contains(lost + "=Succeeded"), "the deleted pod did not finish: " + pods);
+        assertEquals(1, pods.lines().filter(l -> l.endsWith("=Succeeded") && !l.startsWith(lost + "=")).count(),
+                "a pod made after it finished the shard: " + pods);
         String finalized = ok(cluster.kubectl("logs", "-l", "job-name=" + name + "-finalize", "--tail=-1"));
         for (String v : List.of(V1, V2)) {
             assertTrue(finalized.contains(repository + ":" + v + "@sha256:"), "finalize prints the pinned list: " + finalized);
@@ -203,7 +205,7 @@ class ClusterReleaseIT {
         // The same file from one machine (this host, the same kind-build jar), to another repository.
         String single = registry + "/kind-build-test/farm-single";
         long t0 = System.nanoTime();
-        JarRun whole = jarRun("release", releaseFile("single", single, registry, releases, List.of(V1, V2)).toString());
+        ProcessRun whole = ProcessRun.jar(cache.dir(), "release", releaseFile("single", single, registry, releases, List.of(V1, V2)).toString());
         double singleSeconds = (System.nanoTime() - t0) / 1e9;
         assertEquals(0, whole.exit(), whole.err());
         for (String v : List.of(V1, V2)) {
@@ -233,7 +235,7 @@ class ClusterReleaseIT {
             awaitFailedPod(cluster, name + "-shard-1", Duration.ofMinutes(6));
             String failed = ok(cluster.kubectl("logs", "-l", "job-name=" + name + "-shard-1", "--tail=-1"));
             assertTrue(failed.contains("staged " + V1 + " amd64") && failed.contains(MISSING), failed);
-            JarRun finalize = jarRun("release", file.toString(), "--finalize");
+            ProcessRun finalize = ProcessRun.jar(cache.dir(), "release", file.toString(), "--finalize");
             assertEquals(1, finalize.exit(), finalize.err());
             assertTrue(finalize.err().contains("not staged: ") && finalize.err().contains(MISSING + " amd64"), finalize.err());
             assertFalse(finalize.err().contains(V1 + " amd64,"), "what shard 1 staged is there: " + finalize.err());
@@ -275,7 +277,7 @@ class ClusterReleaseIT {
         command.addAll(options);
         command.add(SELF);
         command.addAll(List.of(args));
-        JarRun started = run(command);
+        ProcessRun started = ProcessRun.of(command);
         assertEquals(0, started.exit(), started.err());
         String id = started.out().strip();
         containers.add(id);
@@ -356,25 +358,4 @@ class ClusterReleaseIT {
         return r.stdout();
     }
 
-    private record JarRun(int exit, String out, String err) {}
-
-    /** The kind-build jar run on this host (the version the pods run), with the test's cache. */
-    private JarRun jarRun(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dkindbuild.cache=" + cache.dir(), "-jar", JAR.toString()));
-        command.addAll(List.of(args));
-        return run(command);
-    }
-
-    private static JarRun run(List<String> command) throws Exception {
-        Path out = Files.createTempFile("kind-build-it-farm-", ".out");
-        try {
-            Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(ProcessBuilder.Redirect.PIPE).start();
-            String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertTrue(p.waitFor(15, TimeUnit.MINUTES), String.join(" ", command) + " did not end");
-            return new JarRun(p.exitValue(), Files.readString(out), err);
-        } finally {
-            Files.deleteIfExists(out);
-        }
-    }
 }

@@ -52,9 +52,18 @@ public final class RegistryPull {
 
     /** Pulls {@code ref} for {@code platform} (strict match) into the store, as one progress step. */
     public PullResult pull(ImageRef ref, Platform platform) {
-        return progress.step("Pulling " + ref + " (" + platform + ")", () -> doPull(ref, platform),
+        return progress.step("Pulling " + ref + " (" + platform + ")", () -> doPull(ref, platform, true),
                 r -> (r.layersTransferred() == 0 ? "cached, " : "") + r.platformDigest().substring(0, 19)
                         + (r.viaMirror() ? " via " + r.source().registry() : ""));
+    }
+
+    /**
+     * An image's manifest and config only, into the store (not under a name: the store does not hold the image whole),
+     * for what needs no layer — an index over images the registry holds already.
+     */
+    public PullResult pullManifestAndConfig(ImageRef ref, Platform platform) {
+        return progress.step("Reading " + ref + " (" + platform + ")", () -> doPull(ref, platform, false),
+                r -> r.platformDigest().substring(0, 19));
     }
 
     /** The store name of a pulled image: the reference without registry aliases, tag kept, digest only without a tag. */
@@ -62,14 +71,14 @@ public final class RegistryPull {
         return ref.tag() != null ? ref.withoutDigest().toString() : ref.toString();
     }
 
-    private PullResult doPull(ImageRef ref, Platform platform) {
+    private PullResult doPull(ImageRef ref, Platform platform, boolean withLayers) {
         Optional<ImageRef> mirrored = mirrors.mirrored(ref);
         if (mirrored.isEmpty()) {
-            return pullFrom(ref, ref, platform);
+            return pullFrom(ref, ref, platform, withLayers);
         }
         ImageRef mirror = mirrored.get();
         try {
-            return pullFrom(ref, mirror, platform);
+            return pullFrom(ref, mirror, platform, withLayers);
         } catch (RegistryException e) {
             if (!e.notFound()) {
                 throw new UserError("cannot pull " + ref + " through mirror " + mirror.registry() + " (as " + mirror + "): "
@@ -77,7 +86,7 @@ public final class RegistryPull {
             }
             progress.detail(ref + " not in mirror " + mirror.registry() + "; trying " + ref.registry());
             try {
-                PullResult r = pullFrom(ref, ref, platform);
+                PullResult r = pullFrom(ref, ref, platform, withLayers);
                 progress.notice(ref + " is not in mirror " + mirror.registry() + "; pulled from " + ref.registry());
                 return r;
             } catch (RegistryException o) {
@@ -88,7 +97,7 @@ public final class RegistryPull {
         }
     }
 
-    private PullResult pullFrom(ImageRef ref, ImageRef source, Platform platform) {
+    private PullResult pullFrom(ImageRef ref, ImageRef source, Platform platform, boolean withLayers) {
         RegistryClient client = clients.forRegistry(source.registry());
         String repo = source.repository();
         // A pinned digest already in the store needs no registry (the bytes were verified when stored).
@@ -130,7 +139,7 @@ public final class RegistryPull {
                 throw new UserError("image " + ref + " is a single-platform image for " + got + ", not " + platform);
             }
         }
-        for (Descriptor layer : layers) {
+        for (Descriptor layer : withLayers ? layers : List.<Descriptor>of()) {
             if (fetch(client, repo, layer, bytes, ref)) {
                 fetched++;
             }
@@ -144,7 +153,9 @@ public final class RegistryPull {
         }
         StoredImage image = store.image(manifest.descriptor());
         String name = storeName(ref);
-        store.tag(name, top.descriptor());
+        if (withLayers) {
+            store.tag(name, top.descriptor());
+        }
         return new PullResult(ref, top.digest(), manifest.digest(), config.digest(), image, source, name, fetched, bytes.done());
     }
 

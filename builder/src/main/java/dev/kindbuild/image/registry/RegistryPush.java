@@ -55,6 +55,33 @@ public final class RegistryPush {
                         + r.skipped() + " already there");
     }
 
+    /**
+     * Publishes an index (in the store) over images {@code target}'s repository holds already — a sharded release's
+     * staged images: each is checked to be there, then the index goes up by digest and, when {@code target} has a tag,
+     * under it. No blob moves.
+     */
+    public PushResult publishIndex(Descriptor index, ImageRef target) {
+        return progress.step("Publishing " + target, () -> {
+            RegistryClient client = clients.forRegistry(target.registry());
+            String repo = target.repository();
+            for (JsonNode entry : store.readJson(index.digest()).path("manifests")) {
+                String child = entry.path("digest").asText();
+                try {
+                    client.manifest(repo, child);
+                } catch (RegistryException e) {
+                    if (e.notFound()) {
+                        throw new UserError("cannot publish " + target + ": " + target.registry() + "/" + repo + " does not hold " + child
+                                + ", an image its index names");
+                    }
+                    throw e;
+                }
+            }
+            String reference = target.tag() != null ? target.tag() : index.digest();
+            String digest = client.putManifest(repo, reference, store.readSmall(index.digest()), index.mediaType());
+            return new PushResult(target.tag() != null ? target : target.withoutDigest(), digest, index.mediaType(), 0, 0, 0, 0);
+        }, r -> r.digest().substring(0, 19));
+    }
+
     private static final class Counts {
         int uploaded;
         int mounted;
