@@ -217,10 +217,21 @@ class ClusterReleaseIT {
                         Skopeo.run("inspect", "--tls-verify=false", "--raw", "docker://" + repository + "@" + digest), v + " " + digest);
             }
         }
+        // What the pods of each shard that remain said they uploaded ("staged … (N blobs, X MB uploaded)").
+        StringBuilder uploaded = new StringBuilder();
+        for (String shard : List.of(name + "-shard-1", name + "-shard-2")) {
+            Matcher mb = Pattern.compile("staged \\S+ \\S+ as \\S+ \\((\\d+) blobs, ([0-9.]+) MB uploaded\\)")
+                    .matcher(cluster.kubectl("logs", "-l", "job-name=" + shard, "--tail=-1").stdout());
+            double total = 0;
+            while (mb.find()) {
+                total += Double.parseDouble(mb.group(2));
+            }
+            uploaded.append(String.format(java.util.Locale.ROOT, "%s %.1f MB; ", shard, total));
+        }
         System.out.printf("release farm: 2 versions x 2 arches over 2 shard pods: %.1f s (apply to finalize, one pod lost);"
-                + " the same release on this host: %.1f s; blobs uploaded: %d; peak memory of a shard pod: %s%n",
-                clusterSeconds, singleSeconds, puts.size(), peak.entrySet().stream().map(e -> e.getKey() + " " + e.getValue() / (1 << 20) + " MiB")
-                        .collect(Collectors.joining(", ")));
+                + " the same release on this host: %.1f s; blobs uploaded: %d (%s); peak memory of a shard pod: %s%n",
+                clusterSeconds, singleSeconds, puts.size(), uploaded.toString().strip(), peak.entrySet().stream()
+                        .map(e -> e.getKey() + " " + e.getValue() / (1 << 20) + " MiB").collect(Collectors.joining(", ")));
     }
 
     private void aFailedShardBlocksFinalize(ClusterVerifier.RunningCluster cluster, String registry, String releases) throws Exception {
