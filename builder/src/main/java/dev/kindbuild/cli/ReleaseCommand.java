@@ -153,16 +153,7 @@ final class ReleaseCommand implements Callable<Integer> {
                 v.put("arches", arches);
                 versions.add(v);
             }
-            Map<String, Object> json = new LinkedHashMap<>();
-            json.put("repository", release.repository().registry() + "/" + release.repository().repository());
-            json.put("versions", versions);
-            json.put("seconds", (System.nanoTime() - start) / 1e9);
-            if (recordFile != null) {
-                OutputOptions.writeJson(recordFile, json);
-            }
-            output.print(json, "Release published: " + published.size() + " versions × " + release.arches().size() + " arches\n"
-                    + table + "Pinned references:\n" + String.join("\n", pinned));
-            return 0;
+            return printPublished(release, versions, start, table + "Pinned references:\n" + String.join("\n", pinned));
         } finally {
             engine.ifPresent(DockerEngine::close);
         }
@@ -222,6 +213,11 @@ final class ReleaseCommand implements Callable<Integer> {
             v.put("arches", arches);
             versions.add(v);
         }
+        return printPublished(release, versions, start, "Pinned references:\n" + String.join("\n", pinned));
+    }
+
+    /** A published release, from one machine or finalized from shards: the record, then JSON or the human lines. */
+    private int printPublished(ReleaseFile release, List<Map<String, Object>> versions, long start, String details) {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("repository", release.repository().registry() + "/" + release.repository().repository());
         json.put("versions", versions);
@@ -229,8 +225,7 @@ final class ReleaseCommand implements Callable<Integer> {
         if (recordFile != null) {
             OutputOptions.writeJson(recordFile, json);
         }
-        output.print(json, "Release published: " + done.size() + " versions × " + release.arches().size() + " arches\n"
-                + "Pinned references:\n" + String.join("\n", pinned));
+        output.print(json, "Release published: " + versions.size() + " versions × " + release.arches().size() + " arches\n" + details);
         return 0;
     }
 
